@@ -1,0 +1,33 @@
+/**
+ * Command: something the box asks a device to do. It carries who asked and
+ * why, and an expiry: a door unlock queued during an outage must never run late.
+ */
+export const COMMAND_ACTIONS = ['arm', 'disarm', 'unlock', 'ptz_preset', 'siren', 'broadcast', 'snapshot'] as const;
+export type CommandAction = (typeof COMMAND_ACTIONS)[number];
+
+export const COMMAND_STATUSES = ['pending', 'sent', 'succeeded', 'failed', 'expired', 'timed_out'] as const;
+export type CommandStatus = (typeof COMMAND_STATUSES)[number];
+
+export interface Command {
+  id: string;
+  deviceId: string;
+  action: CommandAction;
+  params: Record<string, unknown>;
+  requestedBy: string; // user name or 'rule:<id>'
+  reason: string;
+  alarmId: string | null;
+  createdAt: number;
+  expiresAt: number;
+  status: CommandStatus;
+  outcome: string | null;
+  completedAt: number | null;
+}
+
+export interface CommandOutcome {
+  status: Extract<CommandStatus, 'succeeded' | 'failed' | 'expired' | 'timed_out'>;
+  detail?: string;
+}
+
+export function isExpired(cmd: Pick<Command, 'expiresAt'>, now: number): boolean {
+  return now >= cmd.expiresAt;
+}

@@ -1,0 +1,185 @@
+import type { Db } from './db.ts';
+
+/**
+ * Versioned schema. PRAGMA user_version holds the version a database is at;
+ * each migration runs in its own transaction. Never edit a released
+ * migration: add the next one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, outbox, alarms, commands, audit, rejects',
+    sql: `
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        device_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        active INTEGER NOT NULL,
+        lane INTEGER NOT NULL,
+        source TEXT,
+        device_time INTEGER,
+        received_at INTEGER NOT NULL,
+        clock_offset_ms INTEGER,
+        clock_trusted INTEGER NOT NULL,
+        initial INTEGER NOT NULL DEFAULT 0,
+        grid TEXT,
+        attrs TEXT NOT NULL,
+        raw TEXT
+      );
+      CREATE INDEX events_device ON events(device_id, seq);
+      CREATE INDEX events_lane ON events(lane, seq);
+      CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        lane INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        occurred_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_try_at INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+      );
+      CREATE INDEX outbox_lane ON outbox(lane, seq);
+      CREATE TABLE dead_letter (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        lane INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        occurred_at INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        dead_at INTEGER NOT NULL
+      );
+      CREATE TABLE alarms (
+        id TEXT PRIMARY KEY,
+        change_seq INTEGER NOT NULL UNIQUE,
+        rule TEXT NOT NULL,
+        level INTEGER NOT NULL,
+        category TEXT NOT NULL,
+        title TEXT NOT NULL,
+        status TEXT NOT NULL,
+        device_id TEXT,
+        grid TEXT,
+        opened_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        accept_by INTEGER,
+        close_by INTEGER,
+        escalated INTEGER NOT NULL DEFAULT 0,
+        overdue INTEGER NOT NULL DEFAULT 0,
+        count INTEGER NOT NULL DEFAULT 1,
+        evidence TEXT NOT NULL DEFAULT '[]',
+        snapshots TEXT NOT NULL DEFAULT '[]',
+        county_status TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX alarms_status ON alarms(status, level, opened_at);
+      CREATE TABLE alarm_history (
+        seq INTEGER PRIMARY KEY,
+        alarm_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        from_status TEXT,
+        to_status TEXT NOT NULL,
+        note TEXT
+      );
+      CREATE INDEX alarm_history_alarm ON alarm_history(alarm_id, seq);
+      CREATE TABLE commands (
+        id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        params TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        alarm_id TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        outcome TEXT,
+        completed_at INTEGER
+      ) WITHOUT ROWID;
+      CREATE INDEX commands_device ON commands(device_id, created_at);
+      CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        outcome TEXT NOT NULL,
+        detail TEXT
+      );
+      CREATE TABLE rejects (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        device_id TEXT,
+        source TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        excerpt TEXT
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'device state, loss counters, events by grid',
+    sql: `
+      CREATE TABLE device_state (
+        device_id TEXT PRIMARY KEY,
+        reachable INTEGER,
+        event_channel TEXT NOT NULL DEFAULT 'n/a',
+        last_seen INTEGER,
+        detail TEXT,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE loss (
+        lane INTEGER NOT NULL,
+        cause TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        reported INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (lane, cause, reason)
+      ) WITHOUT ROWID;
+      CREATE INDEX events_grid ON events(grid, seq);
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export class SchemaTooNewError extends Error {
+  constructor(file: string, found: number) {
+    super(
+      `${file}: database schema version ${found} is newer than this Shouwang knows (${SCHEMA_VERSION}); ` +
+        'run the newer version or restore a backup — the file was left untouched',
+    );
+  }
+}
+
+/** Bring a database to `target` (default: the latest). Returns the versions applied. */
+export async function migrate(db: Db, target = SCHEMA_VERSION): Promise<number[]> {
+  const current = (await db.pragma<number>('user_version')) ?? 0;
+  if (current > SCHEMA_VERSION) throw new SchemaTooNewError(db.file, current);
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (m.version <= current || m.version > target) continue;
+    await db.exec('BEGIN IMMEDIATE');
+    try {
+      await db.exec(m.sql);
+      await db.exec(`PRAGMA user_version = ${m.version}`);
+      await db.exec('COMMIT');
+    } catch (err) {
+      await db.exec('ROLLBACK').catch(() => {});
+      throw new Error(`migration ${m.version} (${m.name}) failed on ${db.file}: ${(err as Error).message}`);
+    }
+    applied.push(m.version);
+  }
+  return applied;
+}

@@ -1,0 +1,237 @@
+import type { Db } from './db.ts';
+
+/**
+ * Group commit. Appends queue up and commit together in one transaction:
+ * when the queue reaches maxBatch jobs, when maxDelayMs has passed since the
+ * first one arrived, or as soon as the previous commit finishes. A job's
+ * promise resolves only after its transaction has committed.
+ *
+ * Sequence numbers are handed out at commit time, inside the transaction,
+ * and taken back if it rolls back, so committed sequences have no gaps and
+ * no duplicates. A job that makes its batch fail (a constraint, a bad value)
+ * is isolated: the batch is retried job by job, so only it is refused.
+ */
+export interface TableSpec {
+  readonly name: string;
+  readonly columns: readonly string[];
+}
+
+export interface Insert {
+  table: TableSpec;
+  values: unknown[];
+}
+
+export interface Statement {
+  sql: string;
+  params: readonly unknown[];
+  /** Told how many rows the statement changed (inside the transaction). */
+  changes?: (n: number) => void;
+}
+
+export const COUNTERS = ['events', 'outbox', 'alarm_history'] as const;
+export type Counter = (typeof COUNTERS)[number];
+
+export interface JobPlan<T> {
+  inserts?: Insert[];
+  statements?: Statement[];
+  result: T;
+}
+
+export interface WriteJob<T> {
+  /** Called at commit time; `next` allocates the next value of a box-wide counter. */
+  build(next: (counter: Counter) => number): JobPlan<T>;
+  /** 'full' makes the whole commit fsync (synchronous=FULL): used for the alarm lane. */
+  sync?: 'full' | 'normal';
+}
+
+export interface CommitStats {
+  jobs: number;
+  rows: number;
+  durationMs: number;
+  sync: 'full' | 'normal';
+  ok: boolean;
+}
+
+export interface WriterOptions {
+  maxBatch: number;
+  maxDelayMs: number;
+  onCommit?: (stats: CommitStats) => void;
+}
+
+interface Pending {
+  job: WriteJob<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+const MAX_VARIABLES = 32_000;
+/** Multi-row INSERTs come in these row counts, so a handful of prepared statements serve every batch. */
+const CHUNKS = [256, 64, 16, 4, 1];
+
+export class WriterClosedError extends Error {
+  constructor() {
+    super('the store is closing: this write was not accepted (the caller should retry after restart)');
+  }
+}
+
+export class GroupCommitWriter {
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private closed = false;
+  private sync: 'full' | 'normal' | null = null;
+  private counters: Record<Counter, number>;
+  private persisted: Record<Counter, number>;
+  private sqlCache = new Map<string, string>();
+
+  constructor(
+    private readonly db: Db,
+    counters: Record<Counter, number>,
+    private readonly opts: WriterOptions,
+  ) {
+    this.counters = { ...counters };
+    this.persisted = { ...counters };
+  }
+
+  /** The last committed value of a counter. */
+  last(counter: Counter): number {
+    return this.persisted[counter];
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  submit<T>(job: WriteJob<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new WriterClosedError());
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ job, resolve: resolve as (v: unknown) => void, reject });
+      if (this.running) return; // the running loop picks it up when the current commit ends
+      if (this.queue.length >= this.opts.maxBatch || this.opts.maxDelayMs === 0) this.kick();
+      else this.timer ??= setTimeout(() => this.kick(), this.opts.maxDelayMs);
+    });
+  }
+
+  /** Commit everything queued, wait for it, and refuse further writes. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.kick();
+    await this.running;
+  }
+
+  /** Wait until everything submitted so far is committed. */
+  async flush(): Promise<void> {
+    this.kick();
+    await this.running;
+  }
+
+  private kick(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.running || this.queue.length === 0) return;
+    this.running = this.loop().finally(() => {
+      this.running = null;
+      // A job submitted between the loop's last look and now must not wait for a timer.
+      if (this.queue.length > 0) this.kick();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.opts.maxBatch);
+      const ok = await this.commit(batch, true);
+      if (!ok && batch.length > 1) {
+        // Isolate the job that broke the batch; the neighbours still commit.
+        for (const p of batch) await this.commit([p], false);
+      }
+    }
+  }
+
+  /** Commit one batch; settles the jobs' promises unless `deferFailure` and the batch failed. */
+  private async commit(batch: Pending[], deferFailure: boolean): Promise<boolean> {
+    const started = performance.now();
+    const next = (c: Counter): number => ++this.counters[c];
+    const plans: { p: Pending; plan: JobPlan<unknown> }[] = [];
+    for (const p of batch) {
+      try {
+        plans.push({ p, plan: p.job.build(next) });
+      } catch (err) {
+        p.reject(err);
+      }
+    }
+    if (plans.length === 0) return true;
+    const sync = plans.some(({ p }) => p.job.sync === 'full') ? 'full' : 'normal';
+    let rows = 0;
+    try {
+      if (sync !== this.sync) {
+        await this.db.exec(`PRAGMA synchronous=${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+        this.sync = sync;
+      }
+      await this.db.exec('BEGIN IMMEDIATE');
+      const byTable = new Map<TableSpec, unknown[][]>();
+      for (const { plan } of plans) {
+        for (const ins of plan.inserts ?? []) {
+          let list = byTable.get(ins.table);
+          if (!list) byTable.set(ins.table, (list = []));
+          list.push(ins.values);
+        }
+      }
+      for (const [table, list] of byTable) {
+        rows += list.length;
+        await this.insertRows(table, list);
+      }
+      for (const { plan } of plans) {
+        for (const st of plan.statements ?? []) {
+          const r = await this.db.run(st.sql, st.params);
+          st.changes?.(r.changes);
+        }
+      }
+      for (const c of Object.keys(this.counters) as Counter[]) {
+        if (this.counters[c] !== this.persisted[c]) {
+          await this.db.runPrepared('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [
+            `seq.${c}`,
+            this.counters[c],
+          ]);
+        }
+      }
+      await this.db.exec('COMMIT');
+    } catch (err) {
+      await this.db.exec('ROLLBACK').catch(() => {});
+      this.counters = { ...this.persisted };
+      this.opts.onCommit?.({ jobs: plans.length, rows, durationMs: performance.now() - started, sync, ok: false });
+      if (deferFailure && plans.length > 1) return false;
+      for (const { p } of plans) p.reject(err);
+      return true;
+    }
+    this.persisted = { ...this.counters };
+    this.opts.onCommit?.({ jobs: plans.length, rows, durationMs: performance.now() - started, sync, ok: true });
+    for (const { p, plan } of plans) p.resolve(plan.result);
+    return true;
+  }
+
+  private async insertRows(table: TableSpec, rows: unknown[][]): Promise<void> {
+    const cols = table.columns.length;
+    let i = 0;
+    while (i < rows.length) {
+      const left = rows.length - i;
+      const n = CHUNKS.find((c) => c <= left && c * cols <= MAX_VARIABLES) ?? 1;
+      const params: unknown[] = [];
+      for (let r = i; r < i + n; r++) for (const v of rows[r]!) params.push(v);
+      await this.db.runPrepared(this.insertSql(table, n), params);
+      i += n;
+    }
+  }
+
+  private insertSql(table: TableSpec, n: number): string {
+    const key = `${table.name}:${n}`;
+    let sql = this.sqlCache.get(key);
+    if (!sql) {
+      const one = `(${table.columns.map(() => '?').join(',')})`;
+      sql = `INSERT INTO ${table.name} (${table.columns.join(',')}) VALUES ${Array(n).fill(one).join(',')}`;
+      this.sqlCache.set(key, sql);
+    }
+    return sql;
+  }
+}

@@ -1,0 +1,128 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../gateway/core/clock.ts';
+import type { Store } from '../../../gateway/store/store.ts';
+import { openStore, sampleEvent, tempDir } from '../../helpers/store.ts';
+
+let t: ReturnType<typeof tempDir>;
+let store: Store | null = null;
+beforeEach(() => {
+  t = tempDir();
+});
+afterEach(async () => {
+  await store?.close().catch(() => {});
+  store = null;
+  t.cleanup();
+});
+
+describe('event store', () => {
+  it('gives 1,000 concurrent appends distinct, gapless sequences and reads them back in order by cursor', async () => {
+    store = await openStore(t.dir);
+    const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => store!.events.append(sampleEvent(i % 2 ? 'motion' : 'zone_alarm', `dev-${i % 10}`))));
+    const seqs = results.map((r) => (r.stored ? r.seq : -1)).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    const first = await store.events.read({ limit: 600 });
+    const rest = await store.events.read({ after: first.at(-1)!.seq, limit: 600 });
+    expect(first.length + rest.length).toBe(1000);
+    expect([...first, ...rest].map((e) => e.seq)).toEqual(seqs);
+  });
+
+  it('filters cursor reads by kind, device, lane and grid, and keeps every field of the event', async () => {
+    store = await openStore(t.dir);
+    await store.events.append(sampleEvent('zone_alarm', 'panel-1'), { grid: 'g1' });
+    await store.events.append(sampleEvent('access_granted', 'door-1'), { grid: 'g2' });
+    await store.events.append(sampleEvent('motion', 'cam-1'), { grid: 'g1' });
+    expect((await store.events.read({ kinds: ['access_granted'] })).map((e) => e.deviceId)).toEqual(['door-1']);
+    expect((await store.events.read({ deviceIds: ['cam-1'] })).map((e) => e.kind)).toEqual(['motion']);
+    expect((await store.events.read({ lanes: ['alarm'] })).map((e) => e.kind)).toEqual(['zone_alarm']);
+    expect((await store.events.read({ grid: 'g1' })).length).toBe(2);
+    const [alarm] = await store.events.read({ kinds: ['zone_alarm'] });
+    expect(alarm).toMatchObject({ lane: 'alarm', active: true, clockTrusted: true, clockOffsetMs: -40, attrs: { zone: 3, zoneType: 'intrusion' }, grid: 'g1' });
+    expect(await store.events.byId(alarm!.id)).toEqual(alarm);
+  });
+
+  it('survives a close and reopen with sequences continuing where they stopped', async () => {
+    store = await openStore(t.dir);
+    for (let i = 0; i < 5; i++) await store.events.append(sampleEvent('motion', 'cam-1'));
+    await store.close();
+    store = await openStore(t.dir);
+    expect(store.uncleanShutdown).toBe(false);
+    const r = await store.events.append(sampleEvent('motion', 'cam-1'));
+    expect(r).toMatchObject({ stored: true, seq: 6 });
+  });
+
+  it('refuses only the write that breaks a batch; its neighbours commit and the outbox seq stays gapless', async () => {
+    store = await openStore(t.dir);
+    const forward = (e: { id: string; receivedAt: number }) => ({ lane: 'record' as const, type: 'event' as const, occurredAt: e.receivedAt, body: { id: e.id } });
+    const jobs = [
+      ...Array.from({ length: 50 }, () => store!.events.append(sampleEvent('access_granted', 'door-1'), { forward })),
+      store.outbox.enqueue([{ id: 'same-id', lane: 'status', type: 'device.status', occurredAt: 1, body: {} }]),
+      store.outbox.enqueue([{ id: 'same-id', lane: 'status', type: 'device.status', occurredAt: 1, body: {} }]),
+      ...Array.from({ length: 50 }, () => store!.events.append(sampleEvent('access_granted', 'door-2'), { forward })),
+    ];
+    const settled = await Promise.allSettled(jobs);
+    const failed = settled.filter((s) => s.status === 'rejected');
+    expect(failed).toHaveLength(1);
+    expect(String((failed[0] as PromiseRejectedResult).reason)).toMatch(/UNIQUE/);
+    expect((await store.events.read({ limit: 1000 })).length).toBe(100);
+    const entries = await store.outbox.next(1000);
+    expect(entries.map((e) => e.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 101 }, (_, i) => i + 1));
+  });
+});
+
+describe('outbox', () => {
+  const entry = (lane: 'alarm' | 'record' | 'status', n: number) => ({ lane, type: 'event' as const, occurredAt: n, body: { n } });
+
+  it('drains alarms first, keeps a fair share for lower lanes, and keeps order within each lane', async () => {
+    store = await openStore(t.dir);
+    await store.outbox.enqueue(Array.from({ length: 30 }, (_, i) => entry('status', i)));
+    await store.outbox.enqueue(Array.from({ length: 30 }, (_, i) => entry('record', i)));
+    await store.outbox.enqueue(Array.from({ length: 300 }, (_, i) => entry('alarm', i)));
+    const batch = await store.outbox.next(100);
+    const count = (lane: string) => batch.filter((e) => e.lane === lane).length;
+    expect(count('alarm')).toBe(80);
+    expect(count('record')).toBe(10);
+    expect(count('status')).toBe(10);
+    expect(batch.slice(0, 80).map((e) => (e.body as { n: number }).n)).toEqual(Array.from({ length: 80 }, (_, i) => i));
+    expect(await store.outbox.ack(batch.map((e) => e.id))).toBe(100);
+    const depth = await store.outbox.depth();
+    expect(depth.map((d) => d.depth)).toEqual([220, 20, 20]);
+  });
+
+  it('backs off a failed head without letting the entries behind it overtake, then dead-letters it after the maximum attempts', async () => {
+    const clock = new FakeClock();
+    store = await openStore(t.dir, { outbox: { maxAttempts: 3 } }, clock);
+    await store.outbox.enqueue([entry('alarm', 1), entry('alarm', 2)]);
+    const [head] = await store.outbox.next(10);
+    await store.outbox.fail([head!.id], 'county answered 500 for this entry');
+    expect(await store.outbox.next(10)).toEqual([]); // the head waits out its backoff; entry 2 waits behind it
+    clock.advance(10 * 60_000);
+    const again = await store.outbox.next(10);
+    expect(again.map((e) => (e.body as { n: number }).n)).toEqual([1, 2]);
+    expect(again[0]).toMatchObject({ attempts: 1, lastError: 'county answered 500 for this entry' });
+    await store.outbox.fail([head!.id], 'still 500');
+    clock.advance(10 * 60_000);
+    await store.outbox.fail([head!.id], 'still 500');
+    const dead = await store.outbox.deadLetters();
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({ id: head!.id, attempts: 3, reason: 'after 3 attempts: still 500' });
+    expect((await store.outbox.next(10)).map((e) => (e.body as { n: number }).n)).toEqual([2]);
+  });
+
+  it('parks a permanently refused entry in dead-letter with the receiver’s reason', async () => {
+    store = await openStore(t.dir);
+    const [a] = await store.outbox.enqueue([entry('record', 1)]);
+    await store.outbox.deadLetter([a!.id], 'county: body.deviceId unknown');
+    expect(await store.outbox.next(10)).toEqual([]);
+    expect((await store.outbox.deadLetters())[0]).toMatchObject({ id: a!.id, reason: 'county: body.deviceId unknown', lane: 'record' });
+  });
+
+  it('never reuses a sequence, even after every entry was acked and the box restarted', async () => {
+    store = await openStore(t.dir);
+    const first = await store.outbox.enqueue([entry('alarm', 1), entry('alarm', 2)]);
+    await store.outbox.ack(first.map((e) => e.id));
+    await store.close();
+    store = await openStore(t.dir);
+    const [next] = await store.outbox.enqueue([entry('alarm', 3)]);
+    expect(next!.seq).toBe(3);
+  });
+});
