@@ -17,8 +17,9 @@ import type { GroupCommitWriter, Statement } from './writer.ts';
  *      or free disk < ¾·minFree:                   also shed and evict records
  *   3  used ≥ hardCap, or free disk < ½·minFree:   also evict the oldest alarm-lane rows; new alarms are still taken
  *
- * "Used" is the database's live pages (page_count − freelist_count) plus its
- * WAL: evicted rows free pages that new rows reuse, so the file stops growing.
+ * "Used" is the database's live pages (page_count − freelist_count): evicted
+ * rows free pages that new rows reuse, so the file stops growing. The WAL is
+ * kept small apart (autocheckpoint, journal_size_limit) and reported alone.
  * Every shed (never written) and evicted (deleted before its time) row is
  * counted in the loss table, and each new count becomes a storage_loss box
  * event with a box.loss outbox entry, so the county hears of it.
@@ -107,7 +108,7 @@ export class Budget {
     const freeDiskBytes = this.opts.freeBytes
       ? await this.opts.freeBytes()
       : await statfs(this.opts.dir || dirname(this.opts.file)).then((s) => s.bavail * s.bsize);
-    const usedBytes = ((pages ?? 0) - (free ?? 0)) * (size ?? 4096) + walBytes;
+    const usedBytes = ((pages ?? 0) - (free ?? 0)) * (size ?? 4096);
     const { maxDbBytes, hardCapBytes, minFreeBytes } = this.opts;
     let stage: Usage['stage'] = 0;
     if (usedBytes >= hardCapBytes || freeDiskBytes < minFreeBytes / 2) stage = 3;
