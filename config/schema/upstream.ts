@@ -1,0 +1,104 @@
+/** Upstream: what the box pushes to the county platform (县级综治中心). */
+import { z } from 'zod';
+import { filePathSchema, intSchema, nameSchema, quote } from './common.ts';
+import { secretSchema } from './secret.ts';
+import { eventKinds } from '../../gateway/core/events.ts';
+
+export const CountyAuthSchema = z
+  .discriminatedUnion('type', [
+    z
+      .strictObject({
+        type: z.literal('bearer').describe('Authorization: Bearer <token>.'),
+        token: secretSchema('Bearer token issued by the county.'),
+      })
+      .describe('Bearer token authentication.'),
+    z
+      .strictObject({
+        type: z.literal('hmac').describe('Each request signed with HMAC-SHA256.'),
+        keyId: nameSchema('Key id the county issued with the secret', 128),
+        secret: secretSchema('HMAC secret issued by the county.'),
+      })
+      .describe('HMAC request signing.'),
+  ])
+  .describe('How the box authenticates to the county: { type: bearer, token } or { type: hmac, keyId, secret }.');
+export type CountyAuthConfig = z.output<typeof CountyAuthSchema>;
+
+export const HttpUrlSchema = z
+  .string()
+  .superRefine((v, ctx) => {
+    let u: URL | undefined;
+    try {
+      u = new URL(v);
+    } catch {
+      u = undefined;
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
+      ctx.addIssue({ code: 'custom', message: `${quote(v)} is not an http:// or https:// URL` });
+    }
+  })
+  .describe('http:// or https:// URL of the county ingest endpoint.');
+
+export const CountyUpstreamSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Push to the county (default true when this section is present).'),
+    url: HttpUrlSchema,
+    auth: CountyAuthSchema,
+    caFile: filePathSchema('CA certificate (PEM) to trust for the county server (optional).').optional(),
+    clientCertFile: filePathSchema('Client certificate (PEM) for mutual TLS (optional).').optional(),
+    clientKeyFile: filePathSchema('Client key (PEM) for mutual TLS (optional).').optional(),
+    batchSize: intSchema(1, 5000, 200, 'Outbox entries per HTTP batch'),
+    timeoutMs: intSchema(500, 120000, 10000, 'HTTP request timeout in milliseconds'),
+    maxAttempts: intSchema(1, 1000, 10, 'Attempts before an entry goes to dead-letter'),
+    replayRatePerSecond: intSchema(1, 100000, 200, 'Entries per second when replaying a backlog after an outage'),
+  })
+  .describe('County platform push (HTTP batch). Omit the section to run without upstream.');
+export type CountyUpstreamConfig = z.output<typeof CountyUpstreamSchema>;
+
+export const DEFAULT_FORWARD_EVENT_KINDS = [
+  'access_granted',
+  'access_denied',
+  'door_forced',
+  'door_held_open',
+  'zone_alarm',
+  'intrusion',
+  'line_crossing',
+  'tamper',
+  'digital_input',
+  'sos',
+  'smoke',
+  'water_leak',
+  'gas',
+  'armed',
+  'disarmed',
+  'trouble',
+  'battery_low',
+  'device_offline',
+  'event_channel_lost',
+  'storage_loss',
+  'storage_recovered',
+  'box_started',
+] as const;
+
+export const ForwardSchema = z
+  .strictObject({
+    eventKinds: z
+      .array(
+        z.string().refine((k) => (eventKinds as readonly string[]).includes(k), {
+          error: (iss) => `${quote(iss.input)} is not an event kind`,
+          params: { hint: `known kinds: ${eventKinds.join(', ')}` },
+        }),
+      )
+      .default([...DEFAULT_FORWARD_EVENT_KINDS])
+      .describe(
+        `Event kinds forwarded upstream as \`event\` envelopes, besides alarms (default: ${DEFAULT_FORWARD_EVENT_KINDS.join(', ')}; raw motion is not forwarded).`,
+      ),
+  })
+  .describe('Which events (not only alarms) go upstream.');
+
+export const UpstreamSchema = z
+  .strictObject({
+    county: CountyUpstreamSchema.optional(),
+    forward: ForwardSchema.prefault({}),
+  })
+  .describe('What the box sends upstream.');
+export type UpstreamConfig = z.output<typeof UpstreamSchema>;
