@@ -92,7 +92,9 @@ export function crossCheck(raw: unknown, ctx: ResolveContext = resolveContext())
         out.push({
           path: [...path, j],
           message: `no device with id ${quote(ref)}`,
-          hint: cameraIds.length ? `cameras are: ${cameraIds.slice(0, 12).join(', ')}${cameraIds.length > 12 ? ', ...' : ''}` : 'no onvif_camera devices are configured',
+          hint: cameraIds.length
+            ? `cameras are: ${cameraIds.slice(0, 12).join(', ')}${cameraIds.length > 12 ? ', ...' : ''}`
+            : 'no onvif_camera devices are configured',
         });
       } else if (target.kind !== 'onvif_camera') {
         out.push({
@@ -283,8 +285,7 @@ export function crossCheck(raw: unknown, ctx: ResolveContext = resolveContext())
       const r = resolveSecretRef(s.ref, ctx);
       if (!r.ok) continue; // reported by the schema pass
       const v = r.secret.reveal();
-      const isDemo =
-        v === DEMO_COUNTY_TOKEN || v === 'admin-demo' || (s.owner !== undefined && v === `${s.owner}-demo`);
+      const isDemo = v === DEMO_COUNTY_TOKEN || v === 'admin-demo' || (s.owner !== undefined && v === `${s.owner}-demo`);
       if (isDemo) {
         out.push({
           path: s.path,

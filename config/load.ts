@@ -7,14 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { crossCheck } from './crosscheck.ts';
-import {
-  compareKeys,
-  fileOrderKey,
-  formatPath,
-  formatProblems,
-  issueToProblems,
-  type ConfigProblem,
-} from './problems.ts';
+import { compareKeys, fileOrderKey, formatPath, formatProblems, issueToProblems, type ConfigProblem } from './problems.ts';
 import { SiteConfigSchema, type SiteConfig } from './schema.ts';
 import { withResolveContext } from './schema/common.ts';
 
@@ -22,9 +15,7 @@ export type { ConfigProblem } from './problems.ts';
 export { formatProblems } from './problems.ts';
 export { summarize } from './summary.ts';
 
-export type LoadResult =
-  | { ok: true; config: SiteConfig; file: string }
-  | { ok: false; problems: ConfigProblem[]; file: string };
+export type LoadResult = { ok: true; config: SiteConfig; file: string } | { ok: false; problems: ConfigProblem[]; file: string };
 
 export type ParseResult = { ok: true; config: SiteConfig } | { ok: false; problems: ConfigProblem[] };
 
@@ -60,7 +51,10 @@ type Locate = (path: readonly PropertyKey[]) => { line: number; column: number }
 function parseWith(raw: unknown, opts: ParseOptions, locate?: Locate): ParseResult {
   const ctx = { env: opts.env ?? process.env, baseDir: path.resolve(opts.baseDir ?? process.cwd()) };
   if (raw === null || raw === undefined) {
-    return { ok: false, problems: [{ path: '(root)', message: 'the config is empty', hint: 'a config needs at least site, grids and devices; see config/examples/' }] };
+    return {
+      ok: false,
+      problems: [{ path: '(root)', message: 'the config is empty', hint: 'a config needs at least site, grids and devices; see config/examples/' }],
+    };
   }
 
   const entries: { key: number[]; problem: ConfigProblem }[] = [];
@@ -144,7 +138,7 @@ export async function loadConfigFile(file: string, opts: LoadOptions = {}): Prom
         : code === 'EISDIR'
           ? `${abs} is a folder, not a config file`
           : `cannot read config file ${abs} (${code ?? String(err)})`;
-    return { ok: false, file: abs, problems: [{ path: file, message, hint: 'give the path of the site\'s YAML file, e.g. config/examples/urban-estate.yaml' }] };
+    return { ok: false, file: abs, problems: [{ path: file, message, hint: "give the path of the site's YAML file, e.g. config/examples/urban-estate.yaml" }] };
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // BOM from Windows editors
 

@@ -207,11 +207,7 @@ function plural(n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-export function issueToProblems(
-  issue: z.core.$ZodIssue,
-  raw: unknown,
-  root: z.ZodType,
-): ConfigProblem[] {
+export function issueToProblems(issue: z.core.$ZodIssue, raw: unknown, root: z.ZodType): ConfigProblem[] {
   const i = issue as unknown as Record<string, unknown> & { path: PropertyKey[]; message: string; code: string };
   const path = i.path;
   const where = formatPath(path);
@@ -238,9 +234,7 @@ export function issueToProblems(
         const options = ((i.options as unknown[]) ?? []).map(String);
         const isDevice = path[0] === 'devices' && disc === 'kind';
         const what = isDevice ? 'device kind' : disc;
-        const hint = isDevice
-          ? `valid kinds: ${DEVICE_KINDS.map((k) => `${k} (${DEVICE_KIND_LABELS[k]})`).join(', ')}`
-          : `valid values: ${options.join(', ')}`;
+        const hint = isDevice ? `valid kinds: ${DEVICE_KINDS.map((k) => `${k} (${DEVICE_KIND_LABELS[k]})`).join(', ')}` : `valid values: ${options.join(', ')}`;
         if (value === undefined) return [{ path: where, message: `missing ${what} (required)`, hint }];
         const guess = typeof value === 'string' ? didYouMean(value, options) : undefined;
         return [
@@ -298,9 +292,7 @@ export function issueToProblems(
           : `is too long (${len} characters, at most ${bound})`;
       } else if (origin === 'array') {
         const len = Array.isArray(value) ? value.length : 0;
-        message = small
-          ? `needs at least ${plural(bound, 'entry', 'entries')} (has ${len})`
-          : `has ${len} entries, at most ${bound}`;
+        message = small ? `needs at least ${plural(bound, 'entry', 'entries')} (has ${len})` : `has ${len} entries, at most ${bound}`;
       } else message = i.message;
       return [{ path: where, message, hint: describe() }];
     }

@@ -29,10 +29,7 @@ export function summarize(config: SiteConfig): string {
 
   const disabled = devices.filter((d) => !d.enabled).length;
   const maintenance = devices.filter((d) => d.maintenance).length;
-  lines.push(
-    '',
-    `devices (${devices.length}${disabled ? `, ${disabled} disabled` : ''}${maintenance ? `, ${maintenance} in maintenance` : ''})`,
-  );
+  lines.push('', `devices (${devices.length}${disabled ? `, ${disabled} disabled` : ''}${maintenance ? `, ${maintenance} in maintenance` : ''})`);
   for (const kind of DEVICE_KINDS) {
     const n = devices.filter((d) => d.kind === kind).length;
     if (n === 0) continue;
@@ -72,8 +69,6 @@ export function summarize(config: SiteConfig): string {
   const panel = config.panel;
   lines.push(`  panel         ${panel.tls ? 'https' : 'http'}://${hostPort(panel.host, panel.port)} (${panel.language})`);
   const broker = config.broker;
-  lines.push(
-    `  broker        mqtt://${hostPort(broker.host, broker.port)}${broker.tls ? `, mqtts://${hostPort(broker.host, broker.tls.port)}` : ''}`,
-  );
+  lines.push(`  broker        mqtt://${hostPort(broker.host, broker.port)}${broker.tls ? `, mqtts://${hostPort(broker.host, broker.tls.port)}` : ''}`);
   return lines.join('\n');
 }

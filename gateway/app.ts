@@ -88,7 +88,10 @@ export class App {
       log: this.log.child({ part: 'ingest' }),
       metrics: this.metrics,
     });
-    this.http = await HttpServer.create({ ...config.panel, ...(this.o.httpPort !== undefined ? { port: this.o.httpPort } : {}) }, this.log.child({ part: 'http' }));
+    this.http = await HttpServer.create(
+      { ...config.panel, ...(this.o.httpPort !== undefined ? { port: this.o.httpPort } : {}) },
+      this.log.child({ part: 'http' }),
+    );
     await this.http.app.register(healthRoutes, { boxId: config.site.boxId, version: this.o.version, startedAt, store: this.store, metrics: this.metrics });
 
     this.components = [new Housekeeping(this.store, this.clock, this.log.child({ part: 'housekeeping' })), this.http];

@@ -117,7 +117,10 @@ async function main(argv: string[]): Promise<void> {
       const data = resolve(flag(args, '--data') ?? resolve(ROOT, 'data/demo'));
       const config = await loadOrExit(DEMO_CONFIG_FILE);
       const log = makeLogger(config, true);
-      log.info({ config: DEMO_CONFIG_FILE, data }, 'demo estate: loopback only; demo device passwords are "<device id>-demo", the county token is "demo-county-token"');
+      log.info(
+        { config: DEMO_CONFIG_FILE, data },
+        'demo estate: loopback only; demo device passwords are "<device id>-demo", the county token is "demo-county-token"',
+      );
       await run(config, data, log);
       return;
     }

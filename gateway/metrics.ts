@@ -11,17 +11,42 @@ export class Metrics {
   readonly registry = new client.Registry();
   private store: Store | null = null;
 
-  readonly appends = new client.Counter({ name: 'shouwang_store_appends_total', help: 'Events committed to the store, by lane', labelNames: ['lane'], registers: [this.registry] });
-  readonly shedNow = new client.Counter({ name: 'shouwang_store_shed_appends_total', help: 'Appends refused by the disk budget since start, by lane', labelNames: ['lane'], registers: [this.registry] });
-  readonly commits = new client.Counter({ name: 'shouwang_store_commits_total', help: 'Group commits, by sync mode and result', labelNames: ['sync', 'ok'], registers: [this.registry] });
+  readonly appends = new client.Counter({
+    name: 'shouwang_store_appends_total',
+    help: 'Events committed to the store, by lane',
+    labelNames: ['lane'],
+    registers: [this.registry],
+  });
+  readonly shedNow = new client.Counter({
+    name: 'shouwang_store_shed_appends_total',
+    help: 'Appends refused by the disk budget since start, by lane',
+    labelNames: ['lane'],
+    registers: [this.registry],
+  });
+  readonly commits = new client.Counter({
+    name: 'shouwang_store_commits_total',
+    help: 'Group commits, by sync mode and result',
+    labelNames: ['sync', 'ok'],
+    registers: [this.registry],
+  });
   readonly commitSeconds = new client.Histogram({
     name: 'shouwang_store_commit_seconds',
     help: 'Time for one group commit (BEGIN..COMMIT)',
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
-  readonly commitRows = new client.Histogram({ name: 'shouwang_store_commit_rows', help: 'Rows inserted per group commit', buckets: [1, 4, 16, 64, 256, 1024, 4096], registers: [this.registry] });
-  readonly rejects = new client.Counter({ name: 'shouwang_rejects_total', help: 'Device payloads rejected, by device', labelNames: ['device'], registers: [this.registry] });
+  readonly commitRows = new client.Histogram({
+    name: 'shouwang_store_commit_rows',
+    help: 'Rows inserted per group commit',
+    buckets: [1, 4, 16, 64, 256, 1024, 4096],
+    registers: [this.registry],
+  });
+  readonly rejects = new client.Counter({
+    name: 'shouwang_rejects_total',
+    help: 'Device payloads rejected, by device',
+    labelNames: ['device'],
+    registers: [this.registry],
+  });
 
   constructor() {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'shouwang_' });

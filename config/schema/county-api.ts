@@ -13,10 +13,7 @@ export const CountyApiTokenSchema = z
 export const CountyApiSchema = z
   .strictObject({
     enabled: z.boolean().default(false).describe('Serve the county pull API on the panel port (default false).'),
-    tokens: z
-      .array(CountyApiTokenSchema)
-      .default([])
-      .describe('Tokens accepted by the pull API; at least one when enabled (default []).'),
+    tokens: z.array(CountyApiTokenSchema).default([]).describe('Tokens accepted by the pull API; at least one when enabled (default []).'),
   })
   .describe('County pull API (alarms, status write-back, inventory, health).');
 export type CountyApiConfig = z.output<typeof CountyApiSchema>;

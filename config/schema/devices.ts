@@ -9,16 +9,7 @@ export const PointTypeSchema = z
   .describe('Type of point (点位): gate (出入口), perimeter (周界), entrance (楼栋/车库入口), intersection (路口), public_area (公共区域).');
 export type PointType = z.output<typeof PointTypeSchema>;
 
-export const DEVICE_KINDS = [
-  'onvif_camera',
-  'alarm_panel',
-  'access_controller',
-  'sos_button',
-  'sensor',
-  'siren',
-  'loudspeaker',
-  'mqtt_mapped',
-] as const;
+export const DEVICE_KINDS = ['onvif_camera', 'alarm_panel', 'access_controller', 'sos_button', 'sensor', 'siren', 'loudspeaker', 'mqtt_mapped'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 export const MAPPING_PROFILES = ['zigbee2mqtt', 'ha_alarm_panel'] as const;
@@ -55,7 +46,7 @@ const deviceIdRef = z.string().describe('Id of an onvif_camera device in this fi
 const LinkedCamerasSchema = z
   .array(deviceIdRef)
   .default([])
-  .describe('Cameras whose snapshots/presets go with this device\'s alarms: ids of onvif_camera devices (default []).');
+  .describe("Cameras whose snapshots/presets go with this device's alarms: ids of onvif_camera devices (default []).");
 
 const common = {
   id: idSchema('Device id, unique across devices; also the MQTT username and part of topics (2..64 of a-z 0-9 - _).'),
@@ -64,10 +55,7 @@ const common = {
   place: PlaceSchema,
   gbId: GbIdSchema.optional(),
   enabled: z.boolean().default(true).describe('false: configured but not connected or monitored (default true).'),
-  maintenance: z
-    .boolean()
-    .default(false)
-    .describe('true: under maintenance; its events are stored but raise no alarms (default false).'),
+  maintenance: z.boolean().default(false).describe('true: under maintenance; its events are stored but raise no alarms (default false).'),
   linkedCameras: LinkedCamerasSchema,
 };
 
@@ -93,9 +81,7 @@ export const ZoneSchema = z
   .strictObject({
     number: z.number().int().min(1).max(999).describe('Zone number on the panel (1..999), unique within the panel.'),
     name: nameSchema('Zone name, e.g. 东侧围墙'),
-    type: z
-      .enum(ZONE_TYPES)
-      .describe('Zone type: intrusion (入侵), perimeter (周界), fire (消防), panic (紧急求助).'),
+    type: z.enum(ZONE_TYPES).describe('Zone type: intrusion (入侵), perimeter (周界), fire (消防), panic (紧急求助).'),
     linkedCameras: LinkedCamerasSchema,
   })
   .describe('One zone (防区) of an alarm panel.');
@@ -139,9 +125,7 @@ export const SensorSchema = z
     kind: z.literal('sensor').describe('A sensor over MQTT.'),
     ...common,
     password: mqttPassword,
-    sensorType: z
-      .enum(SENSOR_TYPES)
-      .describe('What it senses: smoke (烟感), water_leak (水浸), gas (燃气), contact (门磁), pir (红外).'),
+    sensorType: z.enum(SENSOR_TYPES).describe('What it senses: smoke (烟感), water_leak (水浸), gas (燃气), contact (门磁), pir (红外).'),
   })
   .describe('Sensor (探测器) over MQTT.');
 export type SensorConfig = z.output<typeof SensorSchema>;
@@ -217,7 +201,4 @@ export const MqttBridgeSchema = z
   .describe('A third-party bridge (e.g. a zigbee2mqtt instance) connecting to the box with its own account.');
 export type MqttBridgeConfig = z.output<typeof MqttBridgeSchema>;
 
-export const MqttBridgesSchema = z
-  .array(MqttBridgeSchema)
-  .default([])
-  .describe('Third-party MQTT bridges (default []).');
+export const MqttBridgesSchema = z.array(MqttBridgeSchema).default([]).describe('Third-party MQTT bridges (default []).');

@@ -47,11 +47,7 @@ export class Secret {
 }
 
 export const SecretRefSchema = z.union(
-  [
-    z.string().min(1),
-    z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/) }),
-    z.strictObject({ file: z.string().min(1) }),
-  ],
+  [z.string().min(1), z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/) }), z.strictObject({ file: z.string().min(1) })],
   {
     error: () => 'expected a secret: a plain string, { env: NAME } or { file: path }',
   },
@@ -59,9 +55,7 @@ export const SecretRefSchema = z.union(
 
 export type SecretRef = z.input<typeof SecretRefSchema>;
 
-export type SecretResolution =
-  | { ok: true; secret: Secret }
-  | { ok: false; message: string; hint?: string };
+export type SecretResolution = { ok: true; secret: Secret } | { ok: false; message: string; hint?: string };
 
 /** Resolves one secret reference; never throws. */
 export function resolveSecretRef(ref: unknown, ctx: ResolveContext = resolveContext()): SecretResolution {
@@ -91,7 +85,7 @@ export function resolveSecretRef(ref: unknown, ctx: ResolveContext = resolveCont
         return {
           ok: false,
           message: `cannot read secret file ${JSON.stringify(r.file)} (${code === 'ENOENT' ? 'not found' : (code ?? 'error')}, looked for ${abs})`,
-          hint: 'paths are relative to the config file\'s folder',
+          hint: "paths are relative to the config file's folder",
         };
       }
       const value = text.replace(/[\r\n]+$/, '');

@@ -35,8 +35,7 @@ export const SiteSchema = z
     boxId: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]{2,63}$/, {
-        error: (iss) =>
-          `${quote(iss.input)} is not a valid box id: use 3..64 lower-case letters, digits and "-", e.g. "sw-320602-001"`,
+        error: (iss) => `${quote(iss.input)} is not a valid box id: use 3..64 lower-case letters, digits and "-", e.g. "sw-320602-001"`,
       })
       .describe('Identifier of this box, sent upstream with every envelope, e.g. "sw-320602-001" (3..64 of a-z 0-9 -).'),
     name: nameSchema('Name of the site as people say it, e.g. 锦绣花园', 128),
@@ -69,8 +68,4 @@ export const GridSchema = z
 
 export type GridConfig = z.output<typeof GridSchema>;
 
-export const GridsSchema = z
-  .array(GridSchema)
-  .min(1)
-  .describe('Grids (网格) of the site; at least one. Every device names one of them.');
-
+export const GridsSchema = z.array(GridSchema).min(1).describe('Grids (网格) of the site; at least one. Every device names one of them.');

@@ -61,9 +61,7 @@ export class FakeClock implements Clock {
   advance(ms: number): void {
     const target = this.mono + ms;
     for (;;) {
-      const due = this.timers
-        .filter((t) => !t.cancelled && t.at <= target)
-        .sort((a, b) => a.at - b.at || a.order - b.order)[0];
+      const due = this.timers.filter((t) => !t.cancelled && t.at <= target).sort((a, b) => a.at - b.at || a.order - b.order)[0];
       if (!due) break;
       this.timers = this.timers.filter((t) => t !== due);
       this.wall += due.at - this.mono;

@@ -35,13 +35,19 @@ export const EVENT_KINDS = {
   },
   armed: { lane: 'record', attrs: z.object({ mode: z.enum(['away', 'home', 'night']), user: z.string().max(64).optional() }).strict() },
   disarmed: { lane: 'record', attrs: z.object({ user: z.string().max(64).optional() }).strict() },
-  trouble: { lane: 'status', attrs: z.object({ trouble: z.enum(['ac_loss', 'low_battery', 'comm_fault', 'other']), detail: z.string().max(256).optional() }).strict() },
+  trouble: {
+    lane: 'status',
+    attrs: z.object({ trouble: z.enum(['ac_loss', 'low_battery', 'comm_fault', 'other']), detail: z.string().max(256).optional() }).strict(),
+  },
   // access control
   door_open: { lane: 'record', attrs: z.object({ door: z.string().max(64).optional() }).strict() },
   door_forced: { lane: 'alarm', attrs: z.object({ door: z.string().max(64).optional() }).strict() },
   door_held_open: { lane: 'alarm', attrs: z.object({ door: z.string().max(64).optional(), seconds: z.number().nonnegative().optional() }).strict() },
   access_granted: { lane: 'record', attrs: z.object({ method: accessMethod, credentialHash: z.string().max(128).optional() }).strict() },
-  access_denied: { lane: 'record', attrs: z.object({ method: accessMethod, credentialHash: z.string().max(128).optional(), reason: z.string().max(128).optional() }).strict() },
+  access_denied: {
+    lane: 'record',
+    attrs: z.object({ method: accessMethod, credentialHash: z.string().max(128).optional(), reason: z.string().max(128).optional() }).strict(),
+  },
   // household and sensors
   sos: { lane: 'alarm', attrs: z.object({ household: z.string().max(64).optional() }).strict() },
   smoke: { lane: 'alarm', attrs: none },

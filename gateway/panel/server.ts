@@ -32,7 +32,8 @@ export class HttpServer implements Component {
       await this.app.listen({ host: this.cfg.host, port: this.cfg.port });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (e.code === 'EADDRINUSE') throw new Error(`panel.port: ${this.cfg.host}:${this.cfg.port} is already in use — stop the other program or choose another port`);
+      if (e.code === 'EADDRINUSE')
+        throw new Error(`panel.port: ${this.cfg.host}:${this.cfg.port} is already in use — stop the other program or choose another port`);
       throw err;
     }
     this.log.info({ url: this.url }, 'HTTP server listening');

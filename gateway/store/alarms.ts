@@ -55,8 +55,25 @@ function fromRow(r: AlarmRow): StoredAlarm {
 export type NewAlarm = Omit<Alarm, 'id' | 'status' | 'updatedAt' | 'escalated' | 'overdue' | 'count' | 'countyStatus'> & { id?: string };
 
 const UPSERT_COLUMNS = [
-  'id', 'change_seq', 'rule', 'level', 'category', 'title', 'status', 'device_id', 'grid', 'opened_at', 'updated_at',
-  'accept_by', 'close_by', 'escalated', 'overdue', 'count', 'evidence', 'snapshots', 'county_status',
+  'id',
+  'change_seq',
+  'rule',
+  'level',
+  'category',
+  'title',
+  'status',
+  'device_id',
+  'grid',
+  'opened_at',
+  'updated_at',
+  'accept_by',
+  'close_by',
+  'escalated',
+  'overdue',
+  'count',
+  'evidence',
+  'snapshots',
+  'county_status',
 ] as const;
 const UPSERT_SQL = `INSERT OR REPLACE INTO alarms (${UPSERT_COLUMNS.join(',')}) VALUES (${UPSERT_COLUMNS.map(() => '?').join(',')})`;
 
@@ -65,9 +82,25 @@ function write(a: Alarm, changeSeq: number, entry: AlarmHistoryEntry): Statement
     {
       sql: UPSERT_SQL,
       params: [
-        a.id, changeSeq, a.rule, a.level, a.category, a.title, a.status, a.deviceId, a.grid, a.openedAt, a.updatedAt,
-        a.acceptBy, a.closeBy, a.escalated ? 1 : 0, a.overdue ? 1 : 0, a.count, JSON.stringify(a.evidence),
-        JSON.stringify(a.snapshots), a.countyStatus,
+        a.id,
+        changeSeq,
+        a.rule,
+        a.level,
+        a.category,
+        a.title,
+        a.status,
+        a.deviceId,
+        a.grid,
+        a.openedAt,
+        a.updatedAt,
+        a.acceptBy,
+        a.closeBy,
+        a.escalated ? 1 : 0,
+        a.overdue ? 1 : 0,
+        a.count,
+        JSON.stringify(a.evidence),
+        JSON.stringify(a.snapshots),
+        a.countyStatus,
       ],
     },
     {
@@ -144,27 +177,38 @@ export class AlarmStore {
   }
 
   async listOpen(): Promise<StoredAlarm[]> {
-    const rows = await this.reader.all<AlarmRow>(
-      `SELECT * FROM alarms WHERE status NOT IN ('resolved','false_alarm') ORDER BY level, opened_at`,
-    );
+    const rows = await this.reader.all<AlarmRow>(`SELECT * FROM alarms WHERE status NOT IN ('resolved','false_alarm') ORDER BY level, opened_at`);
     return rows.map(fromRow);
   }
 
   async history(id: string): Promise<AlarmHistoryEntry[]> {
-    const rows = await this.reader.all<{ at: number; action: AlarmAction; actor: string; from_status: AlarmStatus | null; to_status: AlarmStatus; note: string | null }>(
-      'SELECT at, action, actor, from_status, to_status, note FROM alarm_history WHERE alarm_id = ? ORDER BY seq',
-      [id],
-    );
-    return rows.map((r) => ({ at: r.at, action: r.action, actor: r.actor, from: r.from_status, to: r.to_status, ...(r.note !== null ? { note: r.note } : {}) }));
+    const rows = await this.reader.all<{
+      at: number;
+      action: AlarmAction;
+      actor: string;
+      from_status: AlarmStatus | null;
+      to_status: AlarmStatus;
+      note: string | null;
+    }>('SELECT at, action, actor, from_status, to_status, note FROM alarm_history WHERE alarm_id = ? ORDER BY seq', [id]);
+    return rows.map((r) => ({
+      at: r.at,
+      action: r.action,
+      actor: r.actor,
+      from: r.from_status,
+      to: r.to_status,
+      ...(r.note !== null ? { note: r.note } : {}),
+    }));
   }
 
   private serialized<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(id) ?? Promise.resolve();
     const run = prev.catch(() => {}).then(fn);
     this.locks.set(id, run);
-    run.finally(() => {
-      if (this.locks.get(id) === run) this.locks.delete(id);
-    }).catch(() => {});
+    run
+      .finally(() => {
+        if (this.locks.get(id) === run) this.locks.delete(id);
+      })
+      .catch(() => {});
     return run;
   }
 }

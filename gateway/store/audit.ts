@@ -39,8 +39,14 @@ export class AuditStore {
   async list(opts: { before?: number; limit?: number; actor?: string; action?: string } = {}): Promise<AuditEntry[]> {
     const where = ['seq < ?'];
     const params: unknown[] = [opts.before ?? Number.MAX_SAFE_INTEGER];
-    if (opts.actor) (where.push('actor = ?'), params.push(opts.actor));
-    if (opts.action) (where.push('action LIKE ?'), params.push(`${opts.action}%`));
+    if (opts.actor) {
+      where.push('actor = ?');
+      params.push(opts.actor);
+    }
+    if (opts.action) {
+      where.push('action LIKE ?');
+      params.push(`${opts.action}%`);
+    }
     params.push(opts.limit ?? 100);
     const rows = await this.reader.all<Omit<AuditEntry, 'detail'> & { detail: string | null }>(
       `SELECT * FROM audit WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`,

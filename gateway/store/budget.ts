@@ -90,11 +90,9 @@ export class Budget {
       this.flushScheduled = false;
       const deltas = [...this.pendingShed];
       this.pendingShed.clear();
-      this.writer
-        .submit({ build: () => ({ statements: deltas.map(([l, n]) => lossUpsert(l, 'shed', 'disk_budget', n)), result: undefined }) })
-        .catch(() => {
-          for (const [l, n] of deltas) this.pendingShed.set(l, (this.pendingShed.get(l) ?? 0) + n);
-        });
+      this.writer.submit({ build: () => ({ statements: deltas.map(([l, n]) => lossUpsert(l, 'shed', 'disk_budget', n)), result: undefined }) }).catch(() => {
+        for (const [l, n] of deltas) this.pendingShed.set(l, (this.pendingShed.get(l) ?? 0) + n);
+      });
     });
   }
 
@@ -104,7 +102,10 @@ export class Budget {
       this.reader.pragma<number>('freelist_count'),
       this.reader.pragma<number>('page_size'),
     ]);
-    const walBytes = await stat(`${this.opts.file}-wal`).then((s) => s.size, () => 0);
+    const walBytes = await stat(`${this.opts.file}-wal`).then(
+      (s) => s.size,
+      () => 0,
+    );
     const freeDiskBytes = this.opts.freeBytes
       ? await this.opts.freeBytes()
       : await statfs(this.opts.dir || dirname(this.opts.file)).then((s) => s.bavail * s.bsize);
@@ -195,10 +196,7 @@ export class Budget {
     const r = this.opts.retention;
     let events = 0;
     for (let i = 0; i < MAX_CHUNKS_PER_SWEEP; i++) {
-      const n = await this.deleteChunk(
-        'DELETE FROM events WHERE seq < (SELECT MIN(seq) FROM events) + ? AND received_at < ?',
-        [CHUNK, now - r.eventsMs],
-      );
+      const n = await this.deleteChunk('DELETE FROM events WHERE seq < (SELECT MIN(seq) FROM events) + ? AND received_at < ?', [CHUNK, now - r.eventsMs]);
       events += n;
       if (n === 0) break;
     }
@@ -206,10 +204,11 @@ export class Budget {
     for (const lane of LANES) {
       let laneLost = 0;
       for (let i = 0; i < MAX_CHUNKS_PER_SWEEP; i++) {
-        const n = await this.deleteChunk(
-          'DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE lane = ? AND created_at < ? ORDER BY seq LIMIT ?)',
-          [laneIndex[lane], now - r.outboxMs[lane], CHUNK],
-        );
+        const n = await this.deleteChunk('DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE lane = ? AND created_at < ? ORDER BY seq LIMIT ?)', [
+          laneIndex[lane],
+          now - r.outboxMs[lane],
+          CHUNK,
+        ]);
         laneLost += n;
         if (n === 0) break;
       }

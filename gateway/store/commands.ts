@@ -47,7 +47,20 @@ export class CommandStore {
           {
             sql: `INSERT INTO commands (id, device_id, action, params, requested_by, reason, alarm_id, created_at, expires_at, status, outcome, completed_at)
                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-            params: [c.id, c.deviceId, c.action, JSON.stringify(c.params), c.requestedBy, c.reason, c.alarmId, c.createdAt, c.expiresAt, c.status, c.outcome, c.completedAt],
+            params: [
+              c.id,
+              c.deviceId,
+              c.action,
+              JSON.stringify(c.params),
+              c.requestedBy,
+              c.reason,
+              c.alarmId,
+              c.createdAt,
+              c.expiresAt,
+              c.status,
+              c.outcome,
+              c.completedAt,
+            ],
           },
         ],
         result: undefined,

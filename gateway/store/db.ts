@@ -63,9 +63,7 @@ export class Db {
   }
 
   async close(): Promise<void> {
-    await Promise.all(
-      [...this.statements.values()].map((s) => new Promise<void>((resolve) => s.finalize(() => resolve()))),
-    );
+    await Promise.all([...this.statements.values()].map((s) => new Promise<void>((resolve) => s.finalize(() => resolve()))));
     this.statements.clear();
     await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
   }

@@ -29,9 +29,14 @@ export class DeviceStateStore {
   }
 
   async all(): Promise<DeviceState[]> {
-    const rows = await this.reader.all<{ device_id: string; reachable: number | null; event_channel: DeviceHealth['eventChannel']; last_seen: number | null; detail: string | null; updated_at: number }>(
-      'SELECT * FROM device_state ORDER BY device_id',
-    );
+    const rows = await this.reader.all<{
+      device_id: string;
+      reachable: number | null;
+      event_channel: DeviceHealth['eventChannel'];
+      last_seen: number | null;
+      detail: string | null;
+      updated_at: number;
+    }>('SELECT * FROM device_state ORDER BY device_id');
     return rows.map((r) => ({
       deviceId: r.device_id,
       reachable: r.reachable === null ? null : r.reachable === 1,

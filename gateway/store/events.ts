@@ -157,7 +157,10 @@ export class EventStore {
     };
     inList('kind', q.kinds);
     inList('device_id', q.deviceIds);
-    inList('lane', q.lanes?.map((l) => laneIndex[l]));
+    inList(
+      'lane',
+      q.lanes?.map((l) => laneIndex[l]),
+    );
     if (q.grid !== undefined) {
       where.push('grid = ?');
       params.push(q.grid);

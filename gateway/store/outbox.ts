@@ -122,7 +122,11 @@ export class OutboxStore implements Outbox {
       build: () => {
         changes = 0; // built again if the batch is retried
         return {
-          statements: chunks(ids).map((c) => ({ sql: `DELETE FROM outbox WHERE id IN ${inClause(c.length)}`, params: c, changes: (n: number) => (changes += n) })),
+          statements: chunks(ids).map((c) => ({
+            sql: `DELETE FROM outbox WHERE id IN ${inClause(c.length)}`,
+            params: c,
+            changes: (n: number) => (changes += n),
+          })),
           result: undefined,
         };
       },
@@ -134,7 +138,8 @@ export class OutboxStore implements Outbox {
     if (ids.length === 0) return;
     const now = this.clock.now();
     const rows: { id: string; attempts: number }[] = [];
-    for (const c of chunks(ids)) rows.push(...(await this.reader.all<{ id: string; attempts: number }>(`SELECT id, attempts FROM outbox WHERE id IN ${inClause(c.length)}`, c)));
+    for (const c of chunks(ids))
+      rows.push(...(await this.reader.all<{ id: string; attempts: number }>(`SELECT id, attempts FROM outbox WHERE id IN ${inClause(c.length)}`, c)));
     const dead = rows.filter((r) => r.attempts + 1 >= this.opts.maxAttempts).map((r) => r.id);
     const retry = rows.filter((r) => r.attempts + 1 < this.opts.maxAttempts);
     await this.writer.submit({

@@ -44,6 +44,13 @@ export class RejectStore {
       deviceId ? 'SELECT * FROM rejects WHERE device_id = ? ORDER BY seq DESC LIMIT ?' : 'SELECT * FROM rejects ORDER BY seq DESC LIMIT ?',
       deviceId ? [deviceId, limit] : [limit],
     );
-    return rows.map((r) => ({ seq: r.seq, at: r.at, deviceId: r.device_id, source: r.source, reason: r.reason, ...(r.excerpt !== null ? { excerpt: r.excerpt } : {}) }));
+    return rows.map((r) => ({
+      seq: r.seq,
+      at: r.at,
+      deviceId: r.device_id,
+      source: r.source,
+      reason: r.reason,
+      ...(r.excerpt !== null ? { excerpt: r.excerpt } : {}),
+    }));
   }
 }

@@ -81,7 +81,10 @@ export class Store {
     } catch (err) {
       if (err instanceof SchemaTooNewError) throw err;
       recovery = await moveAside(file, (err as Error).message, opts.clock.now());
-      log.error({ file, movedTo: recovery.movedTo, reason: recovery.reason }, 'database failed to open or failed its integrity check: moved aside, starting a fresh one');
+      log.error(
+        { file, movedTo: recovery.movedTo, reason: recovery.reason },
+        'database failed to open or failed its integrity check: moved aside, starting a fresh one',
+      );
       db = await openChecked(file);
     }
     const applied = await migrate(db);
@@ -138,11 +141,17 @@ async function openChecked(file: string): Promise<Db> {
 
 /** Never delete a damaged database: rename it (and its WAL and shm) with a timestamp. */
 async function moveAside(file: string, reason: string, now: number): Promise<Recovery> {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const movedTo = `${file}.corrupt-${stamp}`;
   for (const suffix of ['', '-wal', '-shm']) {
     const from = `${file}${suffix}`;
-    const exists = await access(from).then(() => true, () => false);
+    const exists = await access(from).then(
+      () => true,
+      () => false,
+    );
     if (exists) await rename(from, `${movedTo}${suffix}`);
   }
   return { movedTo, reason };

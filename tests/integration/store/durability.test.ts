@@ -25,7 +25,12 @@ describe('disk budget', () => {
     store = await openStore(t.dir, {
       budget: { ...storeOptions(t.dir).budget, maxDbBytes: 2 * MB, hardCapBytes: 64 * MB },
     });
-    const forward = (e: { id: string; receivedAt: number; lane: 'alarm' | 'record' | 'status' }) => ({ lane: e.lane, type: 'event' as const, occurredAt: e.receivedAt, body: { id: e.id, pad: 'x'.repeat(300) } });
+    const forward = (e: { id: string; receivedAt: number; lane: 'alarm' | 'record' | 'status' }) => ({
+      lane: e.lane,
+      type: 'event' as const,
+      occurredAt: e.receivedAt,
+      body: { id: e.id, pad: 'x'.repeat(300) },
+    });
     // Fill well past 2 MB with status traffic.
     for (let i = 0; i < 12; i++) await Promise.all(Array.from({ length: 500 }, () => store!.events.append(sampleEvent('motion', 'cam-1'), { forward })));
     let usage = await store.budget.enforce();
@@ -61,7 +66,8 @@ describe('disk budget', () => {
 
   it('at the hard cap evicts the oldest alarm-lane rows so new alarms still fit', async () => {
     store = await openStore(t.dir, { budget: { ...storeOptions(t.dir).budget, maxDbBytes: 1 * MB, hardCapBytes: 2 * MB } });
-    for (let i = 0; i < 10; i++) await Promise.all(Array.from({ length: 500 }, () => store!.events.append({ ...sampleEvent('zone_alarm', 'panel-1'), raw: 'r'.repeat(600) })));
+    for (let i = 0; i < 10; i++)
+      await Promise.all(Array.from({ length: 500 }, () => store!.events.append({ ...sampleEvent('zone_alarm', 'panel-1'), raw: 'r'.repeat(600) })));
     const before = (await store.budget.measure()).usedBytes;
     expect(before).toBeGreaterThan(2 * MB);
     const usage = await store.budget.enforce();
@@ -92,7 +98,10 @@ describe('disk budget', () => {
   it('evicts undelivered outbox entries past their lane TTL and counts them as loss', async () => {
     const clock = new FakeClock();
     store = await openStore(t.dir, {}, clock);
-    await store.outbox.enqueue([{ lane: 'status', type: 'device.status', occurredAt: 0, body: {} }, { lane: 'alarm', type: 'alarm.opened', occurredAt: 0, body: {} }]);
+    await store.outbox.enqueue([
+      { lane: 'status', type: 'device.status', occurredAt: 0, body: {} },
+      { lane: 'alarm', type: 'alarm.opened', occurredAt: 0, body: {} },
+    ]);
     clock.advance(2 * 86_400_000);
     const r = await store.budget.expire();
     expect(r.outbox).toBe(1);
@@ -143,7 +152,22 @@ describe('alarms and commands', () => {
   it('records every workflow step with who and when, and gives two simultaneous 受理 one winner', async () => {
     const clock = new FakeClock();
     store = await openStore(t.dir, {}, clock);
-    const a = await store.alarms.open({ rule: 'door-forced', level: 1, category: 'public_order', title: '3栋1单元门被强行打开', deviceId: 'door-3-1', grid: 'g1', openedAt: clock.now(), acceptBy: null, closeBy: null, evidence: ['e1'], snapshots: [] }, 'rule:door-forced');
+    const a = await store.alarms.open(
+      {
+        rule: 'door-forced',
+        level: 1,
+        category: 'public_order',
+        title: '3栋1单元门被强行打开',
+        deviceId: 'door-3-1',
+        grid: 'g1',
+        openedAt: clock.now(),
+        acceptBy: null,
+        closeBy: null,
+        evidence: ['e1'],
+        snapshots: [],
+      },
+      'rule:door-forced',
+    );
     clock.advance(30_000);
     const both = await Promise.allSettled([store.alarms.act(a.id, 'accept', '张保安'), store.alarms.act(a.id, 'accept', '李保安')]);
     expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
@@ -165,7 +189,20 @@ describe('alarms and commands', () => {
 
   it('never reopens a finished command', async () => {
     store = await openStore(t.dir);
-    await store.commands.insert({ id: 'c1', deviceId: 'door-1', action: 'unlock', params: {}, requestedBy: '王经理', reason: '快递', alarmId: null, createdAt: 1, expiresAt: 2, status: 'pending', outcome: null, completedAt: null });
+    await store.commands.insert({
+      id: 'c1',
+      deviceId: 'door-1',
+      action: 'unlock',
+      params: {},
+      requestedBy: '王经理',
+      reason: '快递',
+      alarmId: null,
+      createdAt: 1,
+      expiresAt: 2,
+      status: 'pending',
+      outcome: null,
+      completedAt: null,
+    });
     expect(await store.commands.update('c1', 'expired', 'expired before the device reconnected', 3)).toBe(true);
     expect(await store.commands.update('c1', 'succeeded', 'late ack', 4)).toBe(false);
     expect(await store.commands.get('c1')).toMatchObject({ status: 'expired', completedAt: 3 });

@@ -17,7 +17,9 @@ afterEach(async () => {
 describe('event store', () => {
   it('gives 1,000 concurrent appends distinct, gapless sequences and reads them back in order by cursor', async () => {
     store = await openStore(t.dir);
-    const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => store!.events.append(sampleEvent(i % 2 ? 'motion' : 'zone_alarm', `dev-${i % 10}`))));
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => store!.events.append(sampleEvent(i % 2 ? 'motion' : 'zone_alarm', `dev-${i % 10}`))),
+    );
     const seqs = results.map((r) => (r.stored ? r.seq : -1)).sort((a, b) => a - b);
     expect(seqs).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
     const first = await store.events.read({ limit: 600 });
@@ -52,7 +54,12 @@ describe('event store', () => {
 
   it('refuses only the write that breaks a batch; its neighbours commit and the outbox seq stays gapless', async () => {
     store = await openStore(t.dir);
-    const forward = (e: { id: string; receivedAt: number }) => ({ lane: 'record' as const, type: 'event' as const, occurredAt: e.receivedAt, body: { id: e.id } });
+    const forward = (e: { id: string; receivedAt: number }) => ({
+      lane: 'record' as const,
+      type: 'event' as const,
+      occurredAt: e.receivedAt,
+      body: { id: e.id },
+    });
     const jobs = [
       ...Array.from({ length: 50 }, () => store!.events.append(sampleEvent('access_granted', 'door-1'), { forward })),
       store.outbox.enqueue([{ id: 'same-id', lane: 'status', type: 'device.status', occurredAt: 1, body: {} }]),

@@ -54,9 +54,7 @@ describe('gbId', () => {
 
 describe('references between parts', () => {
   it('duplicate device ids are reported on the later one', () => {
-    expect(lines(problemsOf((r) => (r.devices[1]!.id = 'cam-gate')))).toContainEqual(
-      'devices[1].id: duplicate device id "cam-gate" (also devices[0])',
-    );
+    expect(lines(problemsOf((r) => (r.devices[1]!.id = 'cam-gate')))).toContainEqual('devices[1].id: duplicate device id "cam-gate" (also devices[0])');
   });
 
   it('cross-checks are reported even when other parts fail to parse', () => {
@@ -75,10 +73,21 @@ describe('references between parts', () => {
   });
 
   it('mqtt_mapped devices name an existing bridge of the same profile', () => {
-    const mapped = (bridge: string, profile = 'zigbee2mqtt') => (r: Obj & { devices: Obj[] }) => {
-      r.mqttBridges = [{ id: 'z2m', profile: 'zigbee2mqtt', password: 'bridge-password' }];
-      r.devices.push({ id: 'smoke-z', kind: 'mqtt_mapped', name: '烟感', grid: '320602001001-01', place: { point: 'public_area' }, profile, bridge, sourceName: 'kitchen_smoke' });
-    };
+    const mapped =
+      (bridge: string, profile = 'zigbee2mqtt') =>
+      (r: Obj & { devices: Obj[] }) => {
+        r.mqttBridges = [{ id: 'z2m', profile: 'zigbee2mqtt', password: 'bridge-password' }];
+        r.devices.push({
+          id: 'smoke-z',
+          kind: 'mqtt_mapped',
+          name: '烟感',
+          grid: '320602001001-01',
+          place: { point: 'public_area' },
+          profile,
+          bridge,
+          sourceName: 'kitchen_smoke',
+        });
+      };
     expect(problemsOf(mapped('z2m'))).toEqual([]);
     expect(lines(problemsOf(mapped('z2m-2')))).toEqual(['devices[2].bridge: no bridge with id "z2m-2" in mqttBridges']);
     expect(lines(problemsOf(mapped('z2m', 'ha_alarm_panel')))).toEqual([

@@ -50,9 +50,7 @@ describe('config files', () => {
     const line = text.split('\n').findIndex((l) => l.includes('192.168.1.300')) + 1;
     const r = await loadConfigFile(writeFile(tempDir(), 'site.json', text), { env: {} });
     if (r.ok) throw new Error('expected problems');
-    expect(r.problems).toEqual([
-      expect.objectContaining({ path: 'devices[0].host', message: '"192.168.1.300" is not an IPv4 address or host name', line }),
-    ]);
+    expect(r.problems).toEqual([expect.objectContaining({ path: 'devices[0].host', message: '"192.168.1.300" is not an IPv4 address or host name', line })]);
   });
 
   it('a missing file is one problem naming it', async () => {

@@ -102,7 +102,9 @@ describe('a file with many mistakes', () => {
     has('devices[1].password', 'secret too short (5 characters, at least 8)');
     has('devices[2].password', 'this is a demo secret, refused outside demo mode');
     has('upstream.county.auth.token', 'this is a demo secret, refused outside demo mode');
-    expect(m.get('site.kind')?.[0]).toMatch(/"estate" is not one of admin_village, natural_village, urban_estate, organization \(did you mean "urban_estate"\?\)/);
+    expect(m.get('site.kind')?.[0]).toMatch(
+      /"estate" is not one of admin_village, natural_village, urban_estate, organization \(did you mean "urban_estate"\?\)/,
+    );
     expect(m.get('logging.level')?.[0]).toContain('fatal, error, warn, info, debug, trace');
     for (const path of [
       'site.boxId',
@@ -134,11 +136,7 @@ describe('a file with many mistakes', () => {
       { path: 'devices[0].port', message: 'must be at most 65535, got 70000', hint: 'TCP port' },
       { path: 'site.name', message: 'must not be empty' },
     ]);
-    expect(text.split('\n')).toEqual([
-      'devices[0].port: must be at most 65535, got 70000',
-      '  hint: TCP port',
-      'site.name: must not be empty',
-    ]);
+    expect(text.split('\n')).toEqual(['devices[0].port: must be at most 65535, got 70000', '  hint: TCP port', 'site.name: must not be empty']);
   });
 
   it('loadConfigOrThrow throws a ConfigError listing every problem', async () => {

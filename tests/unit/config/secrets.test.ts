@@ -15,9 +15,7 @@ describe('secrets', () => {
     const r = await loadConfigFile(file, { env: {} });
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(r.problems).toEqual([
-      expect.objectContaining({ path: 'devices[0].password', message: 'environment variable CAM_GATE_PW is not set' }),
-    ]);
+    expect(r.problems).toEqual([expect.objectContaining({ path: 'devices[0].password', message: 'environment variable CAM_GATE_PW is not set' })]);
   });
 
   it('reads a secret from the environment', async () => {
@@ -93,9 +91,7 @@ describe('secrets', () => {
     devices(raw)[0]!.password = 'admin';
     const r = parseConfig(raw, { env: {} });
     if (r.ok) throw new Error('expected problems');
-    expect(r.problems).toEqual([
-      expect.objectContaining({ path: 'devices[0].password', message: 'secret too short (5 characters, at least 8)' }),
-    ]);
+    expect(r.problems).toEqual([expect.objectContaining({ path: 'devices[0].password', message: 'secret too short (5 characters, at least 8)' })]);
   });
 
   it('demo mode allows demo secrets but binds loopback only', () => {
