@@ -1,5 +1,5 @@
-import { statfs, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { statfs, stat, writeFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { boxEvent, LANES, laneIndex, type Lane, type StoredEvent } from '../core/events.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from './db.ts';
@@ -37,6 +37,8 @@ export interface BudgetOptions {
     rejectsMax: number;
     outboxMs: Record<Lane, number>;
   };
+  /** Bytes kept in reserve.ballast, given up when the disk is so full that not even a delete fits (default min(8 MB, minFree/4)). */
+  ballastBytes?: number;
   /** Free bytes on the data folder's filesystem (tests inject; default statfs). */
   freeBytes?: () => Promise<number>;
 }
@@ -57,10 +59,13 @@ export interface LossRow {
 }
 
 const CHUNK = 2000;
+/** Eviction deletes in small transactions: each one's WAL must fit on a nearly full disk. */
+const EVICT_CHUNK = 400;
 const MAX_CHUNKS_PER_SWEEP = 200;
 
 export class Budget {
   private shedLanes = new Set<Lane>();
+  private readonly ballast: Ballast;
   private pendingShed = new Map<Lane, number>();
   private flushScheduled = false;
   private lastUsage: Usage | null = null;
@@ -71,7 +76,9 @@ export class Budget {
     private readonly clock: Clock,
     private readonly opts: BudgetOptions,
     private readonly onStored: (e: StoredEvent) => void,
-  ) {}
+  ) {
+    this.ballast = new Ballast(join(opts.dir, 'reserve.ballast'), opts.ballastBytes ?? Math.min(8 * 1024 * 1024, Math.floor(opts.minFreeBytes / 4)));
+  }
 
   sheds(lane: Lane): boolean {
     return this.shedLanes.has(lane);
@@ -127,15 +134,40 @@ export class Budget {
     let usage = await this.measure();
     if (usage.stage === 0) {
       this.shedLanes.clear();
+      await this.ballast.ensure();
       return usage;
     }
     this.shedLanes = new Set<Lane>(usage.stage >= 2 ? ['status', 'record'] : ['status']);
+    if (usage.freeDiskBytes < this.opts.minFreeBytes) {
+      // Short of disk: give the WAL's space back before anything else.
+      await this.checkpoint();
+      usage = await this.measure();
+    }
+    try {
+      return await this.evict(usage);
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      // Not even room to delete (deletes write to the WAL): spend the ballast, then try once more.
+      if (!(await this.ballast.release())) throw err;
+      await this.checkpoint();
+      return this.evict(await this.measure());
+    }
+  }
+
+  private async checkpoint(): Promise<void> {
+    await this.writer.between((db) => db.exec('PRAGMA wal_checkpoint(TRUNCATE)')).catch(() => {});
+  }
+
+  private async evict(usage: Usage): Promise<Usage> {
     const bySize = usage.usedBytes >= this.opts.maxDbBytes;
     // Evicting frees pages inside the file for new rows to reuse: worth it when the
     // database is over its size, or at stage 3 to make room for alarms on a full disk.
     if (!bySize && usage.stage < 3) return usage;
     const sizeTarget = usage.usedBytes >= this.opts.hardCapBytes ? this.opts.hardCapBytes * 0.95 : this.opts.maxDbBytes * 0.9;
-    const diskTarget = usage.usedBytes - Math.max(0, this.opts.minFreeBytes - usage.freeDiskBytes);
+    // Short of disk, evicting cannot give space back to the filesystem; it can only keep
+    // free pages inside the file for new alarms. Keep `headroom` of them.
+    const headroom = Math.min(4 * 1024 * 1024, this.opts.minFreeBytes / 4);
+    const diskTarget = usage.usedBytes - Math.max(0, headroom - (usage.fileBytes - usage.usedBytes));
     const target = Math.min(bySize ? sizeTarget : Infinity, diskTarget);
     const lanes: Lane[] = usage.stage === 3 ? ['status', 'record', 'alarm'] : ['status', 'record'];
     let chunks = 0;
@@ -145,6 +177,7 @@ export class Budget {
       }
       while (usage.usedBytes > target && chunks++ < MAX_CHUNKS_PER_SWEEP) {
         const n = await this.evictOldest(lane);
+        if (usage.freeDiskBytes < this.opts.minFreeBytes) await this.checkpoint();
         usage = await this.measure();
         if (n === 0) break;
       }
@@ -165,12 +198,12 @@ export class Budget {
           statements: [
             {
               sql: 'DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE lane = ? ORDER BY seq LIMIT ?)',
-              params: [l, CHUNK],
+              params: [l, EVICT_CHUNK],
               changes: (n) => (outbox = n),
             },
             {
               sql: 'DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE lane = ? ORDER BY seq LIMIT ?)',
-              params: [l, CHUNK],
+              params: [l, EVICT_CHUNK],
               changes: (n) => (events = n),
             },
           ],
@@ -295,4 +328,44 @@ function lossUpsert(lane: Lane, cause: 'shed' | 'evicted', reason: string, n: nu
     sql: 'INSERT INTO loss (lane, cause, reason, count) VALUES (?, ?, ?, ?) ON CONFLICT (lane, cause, reason) DO UPDATE SET count = count + excluded.count',
     params: [laneIndex[lane], cause, reason, n],
   };
+}
+
+function isDiskFull(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === 'SQLITE_FULL' || e?.code === 'ENOSPC' || /SQLITE_FULL|ENOSPC/.test(String(e?.message));
+}
+
+/**
+ * A file of fixed size kept beside the database. When the disk is so full
+ * that SQLite cannot even write the WAL pages of a DELETE, removing it gives
+ * the eviction room to run; it is written again once the disk is healthy.
+ */
+class Ballast {
+  private present: boolean | null = null;
+
+  constructor(
+    private readonly file: string,
+    private readonly bytes: number,
+  ) {}
+
+  async ensure(): Promise<void> {
+    if (this.present || this.bytes <= 0) return;
+    try {
+      await writeFile(this.file, Buffer.alloc(this.bytes));
+      this.present = true;
+    } catch {
+      await rm(this.file, { force: true });
+      this.present = false;
+    }
+  }
+
+  async release(): Promise<boolean> {
+    const had = await stat(this.file).then(
+      () => true,
+      () => false,
+    );
+    await rm(this.file, { force: true });
+    this.present = false;
+    return had;
+  }
 }

@@ -131,7 +131,7 @@ async function openChecked(file: string): Promise<Db> {
     const rows = await db.all<{ integrity_check: string }>('PRAGMA integrity_check(20)');
     const problems = rows.map((r) => r.integrity_check).filter((r) => r !== 'ok');
     if (problems.length) throw new Error(`integrity_check failed: ${problems.join('; ')}`);
-    await db.exec('PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 16777216');
+    await db.exec('PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 4194304');
     return db;
   } catch (err) {
     await db.close().catch(() => {});

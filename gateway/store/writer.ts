@@ -125,6 +125,23 @@ export class GroupCommitWriter {
     await this.running;
   }
 
+  /**
+   * Run `fn` on the write connection between transactions (a WAL checkpoint,
+   * say): queued writes wait until it is done.
+   */
+  async between<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    while (this.running) await this.running;
+    let result!: T;
+    this.running = fn(this.db)
+      .then((r) => void (result = r))
+      .finally(() => {
+        this.running = null;
+        if (this.queue.length > 0) this.kick();
+      });
+    await this.running;
+    return result;
+  }
+
   private kick(): void {
     if (this.timer) {
       clearTimeout(this.timer);
