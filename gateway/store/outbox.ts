@@ -29,17 +29,7 @@ interface OutboxRow {
   last_error: string | null;
 }
 
-export interface DeadLetter {
-  seq: number;
-  id: string;
-  lane: Lane;
-  type: EnvelopeType;
-  occurredAt: number;
-  body: unknown;
-  attempts: number;
-  reason: string;
-  deadAt: number;
-}
+export type DeadLetter = Omit<OutboxEntry, 'nextTryAt' | 'lastError'> & { reason: string; deadAt: number };
 
 export interface LaneDepth {
   lane: Lane;
@@ -64,6 +54,9 @@ const MAX_IDS = 10_000;
  * entries behind it, until it succeeds or is dead-lettered.
  */
 export class OutboxStore implements Outbox {
+  /** id → seq of the last batch next() returned, so its ack deletes by primary key. */
+  private handedOut = new Map<string, number>();
+
   constructor(
     private readonly writer: GroupCommitWriter,
     private readonly reader: Db,
@@ -106,10 +99,14 @@ export class OutboxStore implements Outbox {
     // Cut the higher lanes back so each non-empty lower lane keeps its reserve.
     const out: OutboxEntry[] = [];
     let left = limit;
+    this.handedOut.clear(); // a single consumer: what the previous batch left unacked is asked for again
     for (let l = 0; l < picked.length; l++) {
       const reservedBelow = picked.slice(l + 1).reduce((n, p) => n + Math.min(p.length, reserve), 0);
       const take = Math.max(0, Math.min(picked[l]!.length, left - reservedBelow));
-      out.push(...picked[l]!.slice(0, take));
+      for (const e of picked[l]!.slice(0, take)) {
+        out.push(e);
+        this.handedOut.set(e.id, e.seq);
+      }
       left -= take;
     }
     return out;
@@ -117,16 +114,27 @@ export class OutboxStore implements Outbox {
 
   async ack(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
+    // Ids handed out by next() are deleted by their primary key; any other id by the id index.
+    const seqs: number[] = [];
+    const others: string[] = [];
+    for (const id of ids) {
+      const seq = this.handedOut.get(id);
+      if (seq === undefined) others.push(id);
+      else {
+        seqs.push(seq);
+        this.handedOut.delete(id);
+      }
+    }
     let changes = 0;
     await this.writer.submit({
       build: () => {
         changes = 0; // built again if the batch is retried
+        const count = (n: number) => (changes += n);
         return {
-          statements: chunks(ids).map((c) => ({
-            sql: `DELETE FROM outbox WHERE id IN ${inClause(c.length)}`,
-            params: c,
-            changes: (n: number) => (changes += n),
-          })),
+          statements: [
+            ...chunks(seqs).map((c) => ({ sql: `DELETE FROM outbox WHERE seq IN ${inClause(c.length)}`, params: c, changes: count })),
+            ...chunks(others).map((c) => ({ sql: `DELETE FROM outbox WHERE id IN ${inClause(c.length)}`, params: c, changes: count })),
+          ],
           result: undefined,
         };
       },
@@ -174,17 +182,10 @@ export class OutboxStore implements Outbox {
 
   async deadLetters(limit = 100): Promise<DeadLetter[]> {
     const rows = await this.reader.all<OutboxRow & { reason: string; dead_at: number }>('SELECT * FROM dead_letter ORDER BY seq DESC LIMIT ?', [limit]);
-    return rows.map((r) => ({
-      seq: r.seq,
-      id: r.id,
-      lane: LANES[r.lane]!,
-      type: r.type,
-      occurredAt: r.occurred_at,
-      body: JSON.parse(r.body),
-      attempts: r.attempts,
-      reason: r.reason,
-      deadAt: r.dead_at,
-    }));
+    return rows.map((r) => {
+      const { nextTryAt: _n, lastError: _l, ...entry } = toEntry(r);
+      return { ...entry, reason: r.reason, deadAt: r.dead_at };
+    });
   }
 
   lastSeq(): number {

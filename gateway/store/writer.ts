@@ -169,24 +169,27 @@ export class GroupCommitWriter {
   /** Commit one batch; settles the jobs' promises unless `deferFailure` and the batch failed. */
   private async commit(batch: Pending[], deferFailure: boolean): Promise<boolean> {
     const started = performance.now();
-    const next = (c: Counter): number => ++this.counters[c];
-    const plans: { p: Pending; plan: JobPlan<unknown> }[] = [];
-    for (const p of batch) {
-      try {
-        plans.push({ p, plan: p.job.build(next) });
-      } catch (err) {
-        p.reject(err);
-      }
-    }
-    if (plans.length === 0) return true;
-    const sync = plans.some(({ p }) => p.job.sync === 'full') ? 'full' : 'normal';
+    const sync = batch.some((p) => p.job.sync === 'full') ? 'full' : 'normal';
     let rows = 0;
+    const plans: { p: Pending; plan: JobPlan<unknown> }[] = [];
+    let begun = false;
     try {
       if (sync !== this.sync) {
         await this.db.exec(`PRAGMA synchronous=${sync === 'full' ? 'FULL' : 'NORMAL'}`);
         this.sync = sync;
       }
-      await this.db.exec('BEGIN IMMEDIATE');
+      // BEGIN goes to the thread pool while the jobs are built here on the main thread.
+      const begin = this.db.exec('BEGIN IMMEDIATE');
+      const next = (c: Counter): number => ++this.counters[c];
+      for (const p of batch) {
+        try {
+          plans.push({ p, plan: p.job.build(next) });
+        } catch (err) {
+          p.reject(err);
+        }
+      }
+      await begin;
+      begun = true;
       const byTable = new Map<TableSpec, unknown[][]>();
       for (const { plan } of plans) {
         for (const ins of plan.inserts ?? []) {
@@ -205,21 +208,20 @@ export class GroupCommitWriter {
           st.changes?.(r.changes);
         }
       }
-      for (const c of Object.keys(this.counters) as Counter[]) {
-        if (this.counters[c] !== this.persisted[c]) {
-          await this.db.runPrepared('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [
-            `seq.${c}`,
-            this.counters[c],
-          ]);
-        }
-      }
-      await this.db.exec('COMMIT');
+      // The counters' high-water marks and COMMIT in one round trip (integers only, so literals are safe).
+      const marks = (Object.keys(this.counters) as Counter[])
+        .filter((c) => this.counters[c] !== this.persisted[c])
+        .map((c) => `('seq.${c}', ${Math.trunc(this.counters[c])})`);
+      await this.db.exec(
+        marks.length ? `INSERT INTO meta (key, value) VALUES ${marks.join(',')} ON CONFLICT (key) DO UPDATE SET value = excluded.value; COMMIT` : 'COMMIT',
+      );
     } catch (err) {
-      await this.db.exec('ROLLBACK').catch(() => {});
+      if (begun || plans.length > 0) await this.db.exec('ROLLBACK').catch(() => {});
       this.counters = { ...this.persisted };
       this.opts.onCommit?.({ jobs: plans.length, rows, durationMs: performance.now() - started, sync, ok: false });
       if (deferFailure && plans.length > 1) return false;
       for (const { p } of plans) p.reject(err);
+      if (plans.length === 0) for (const p of batch) p.reject(err);
       return true;
     }
     this.persisted = { ...this.counters };
