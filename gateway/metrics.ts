@@ -17,12 +17,6 @@ export class Metrics {
     labelNames: ['lane'],
     registers: [this.registry],
   });
-  readonly shedNow = new client.Counter({
-    name: 'shouwang_store_shed_appends_total',
-    help: 'Appends refused by the disk budget since start, by lane',
-    labelNames: ['lane'],
-    registers: [this.registry],
-  });
   readonly commits = new client.Counter({
     name: 'shouwang_store_commits_total',
     help: 'Group commits, by sync mode and result',

@@ -2,7 +2,7 @@ import { mkdir, rename, access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
-import { boxEvent, type Lane, type StoredEvent } from '../core/events.ts';
+import { boxEvent, LANES, type Lane, type StoredEvent } from '../core/events.ts';
 import { AlarmStore } from './alarms.ts';
 import { AuditStore } from './audit.ts';
 import { Budget, type BudgetOptions } from './budget.ts';
@@ -10,7 +10,7 @@ import { CommandStore } from './commands.ts';
 import { Db } from './db.ts';
 import { DeviceStateStore } from './devices.ts';
 import { EventStore } from './events.ts';
-import { migrate, SchemaTooNewError } from './migrations.ts';
+import { migrate, SCHEMA_VERSION, SchemaTooNewError } from './migrations.ts';
 import { OutboxStore } from './outbox.ts';
 import { RejectStore } from './rejects.ts';
 import { GroupCommitWriter, COUNTERS, type CommitStats, type Counter } from './writer.ts';
@@ -115,7 +115,7 @@ export class Store {
 
   /** Lanes the disk budget currently sheds. */
   shedding(): Lane[] {
-    return (['alarm', 'record', 'status'] as const).filter((l) => this.budget.sheds(l));
+    return LANES.filter((l) => this.budget.sheds(l));
   }
 }
 
@@ -126,7 +126,6 @@ async function openChecked(file: string): Promise<Db> {
     const mode = await db.pragma<string>('journal_mode = WAL');
     if (mode !== 'wal') throw new Error(`could not switch ${file} to WAL mode (got ${mode})`);
     const version = (await db.pragma<number>('user_version')) ?? 0;
-    const { SCHEMA_VERSION } = await import('./migrations.ts');
     if (version > SCHEMA_VERSION) throw new SchemaTooNewError(file, version);
     const rows = await db.all<{ integrity_check: string }>('PRAGMA integrity_check(20)');
     const problems = rows.map((r) => r.integrity_check).filter((r) => r !== 'ok');
