@@ -58,6 +58,7 @@ export const EVENT_KINDS = {
   battery_low: { lane: 'status', attrs: z.object({ percent: z.number().min(0).max(100).optional() }).strict() },
   // any device
   device_offline: { lane: 'status', attrs: z.object({ reason: z.string().max(256).optional() }).strict() },
+  device_silent: { lane: 'status', attrs: z.object({ silentForMs: z.number().nonnegative() }).strict() },
   generic: { lane: 'status', attrs: z.object({ topic: z.string().max(512), data: z.record(z.string(), z.unknown()) }).strict() },
   // the box itself
   storage_loss: {
