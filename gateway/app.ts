@@ -10,6 +10,12 @@ import { healthRoutes } from './panel/health.ts';
 import { HttpServer } from './panel/server.ts';
 import { Housekeeping } from './store/housekeeping.ts';
 import { Store } from './store/store.ts';
+import { Broker } from './broker/broker.ts';
+import { Credentials } from './broker/credentials.ts';
+import { MqttDriver } from '../device-drivers/mqtt/driver.ts';
+import { Commands } from './commands.ts';
+import { mqttAccounts } from './broker/accounts.ts';
+import { loadOrCreateSalt } from './store/salt.ts';
 
 export interface AppOptions {
   config: SiteConfig;
@@ -19,6 +25,8 @@ export interface AppOptions {
   clock?: Clock;
   /** Override the panel port (tests use 0 for a free port). */
   httpPort?: number;
+  /** Override the MQTT port (tests use 0). */
+  brokerPort?: number;
 }
 
 export type GatewayTopics = {
@@ -39,6 +47,10 @@ export class App {
   store!: Store;
   ingest!: Ingest;
   http!: HttpServer;
+  broker!: Broker;
+  mqtt!: MqttDriver;
+  commands!: Commands;
+  private credentialSalt!: Buffer;
   private components: Component[] = [];
   private started: Component[] = [];
   private readonly clock: Clock;
@@ -88,13 +100,40 @@ export class App {
       log: this.log.child({ part: 'ingest' }),
       metrics: this.metrics,
     });
+    this.credentialSalt = await loadOrCreateSalt(dataDir);
+    const credentials = await Credentials.create(mqttAccounts(config));
+    this.broker = new Broker({
+      config: config.broker,
+      credentials,
+      clock: this.clock,
+      log: this.log.child({ part: 'broker' }),
+      reject: (r) => this.ingest.reject(r),
+      ...(this.o.brokerPort !== undefined ? { port: this.o.brokerPort } : {}),
+    });
+    this.mqtt = new MqttDriver({
+      sink: this.ingest,
+      clock: this.clock,
+      log: this.log.child({ part: 'mqtt' }),
+      devices: config.devices,
+      bridges: config.mqttBridges,
+      transport: this.broker,
+      credentialSalt: this.credentialSalt,
+      offlineDebounceSeconds: config.rules.offlineDebounceSeconds,
+    });
+    this.commands = new Commands({
+      store: this.store,
+      driverFor: (id) => (this.mqtt.handles(id) ? this.mqtt : undefined),
+      clock: this.clock,
+      log: this.log.child({ part: 'commands' }),
+    });
     this.http = await HttpServer.create(
       { ...config.panel, ...(this.o.httpPort !== undefined ? { port: this.o.httpPort } : {}) },
       this.log.child({ part: 'http' }),
     );
     await this.http.app.register(healthRoutes, { boxId: config.site.boxId, version: this.o.version, startedAt, store: this.store, metrics: this.metrics });
 
-    this.components = [new Housekeeping(this.store, this.clock, this.log.child({ part: 'housekeeping' })), this.http];
+    // Drivers before the broker, so no device message arrives before its handler; the broker before HTTP.
+    this.components = [new Housekeeping(this.store, this.clock, this.log.child({ part: 'housekeeping' })), this.mqtt, this.broker, this.http];
     for (const c of this.components) {
       await c.start();
       this.started.push(c);

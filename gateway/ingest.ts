@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DeviceConfig } from '../config/schema.ts';
 import type { Clock } from './core/clock.ts';
-import type { AppendResult, EventSink, Reject } from './core/driver.ts';
+import type { AppendResult, EmitOptions, EventSink, Reject } from './core/driver.ts';
 import { BOX_DEVICE_ID, occurredAt, rawExcerpt, type DeviceEvent, type StoredEvent } from './core/events.ts';
 import type { NewOutboxEntry } from './core/outbox.ts';
 import type { Metrics } from './metrics.ts';
@@ -32,11 +32,12 @@ export class Ingest implements EventSink {
     this.devices = new Map(o.devices.map((d) => [d.id, d]));
   }
 
-  emit(event: DeviceEvent): Promise<AppendResult> {
+  emit(event: DeviceEvent, opts: EmitOptions = {}): Promise<AppendResult> {
     const device = this.devices.get(event.deviceId);
     const forwarded = this.o.forwardKinds !== null && (event.deviceId === BOX_DEVICE_ID || this.o.forwardKinds.has(event.kind));
     return this.o.store.events.append(event.raw !== undefined ? { ...event, raw: rawExcerpt(event.raw)! } : event, {
       grid: device?.grid ?? null,
+      ...(opts.dedupeKey !== undefined ? { dedupeKey: opts.dedupeKey } : {}),
       ...(forwarded ? { forward: (e: StoredEvent) => this.envelope(e, device) } : {}),
     });
   }

@@ -9,7 +9,14 @@ import type { DeviceEvent } from './events.ts';
 export type AppendResult =
   | { stored: true; seq: number; id: string }
   /** Not stored because the disk budget sheds this lane; counted and reported upstream. */
-  | { stored: false; reason: 'shed' };
+  | { stored: false; reason: 'shed' }
+  /** Already stored: the device resent an event with the same device event id. */
+  | { stored: false; reason: 'duplicate'; seq: number; id: string };
+
+export interface EmitOptions {
+  /** The device's own id for this event; a second event with the same one from the same device is dropped. */
+  dedupeKey?: string;
+}
 
 /** A device payload the driver could not turn into an event. Kept, bounded, in the rejects table. */
 export interface Reject {
@@ -24,7 +31,7 @@ export interface Reject {
  * committed, so a driver acknowledges its device after, never before.
  */
 export interface EventSink {
-  emit(event: DeviceEvent): Promise<AppendResult>;
+  emit(event: DeviceEvent, opts?: EmitOptions): Promise<AppendResult>;
   reject(reject: Reject): void;
 }
 

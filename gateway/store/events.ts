@@ -25,10 +25,13 @@ export const EVENTS_TABLE: TableSpec = {
     'grid',
     'attrs',
     'raw',
+    'dedupe_key',
   ],
 };
 
 export interface AppendOptions {
+  /** The device's own event id: a resent event with the same (device, key) is not stored twice. */
+  dedupeKey?: string;
   /** Grid code from the device registry (ingest enriches with it). */
   grid?: string | null;
   /** Forward upstream: build the outbox entry from the stored event; committed in the same transaction. */
@@ -84,7 +87,13 @@ function fromRow(r: EventRow): StoredEvent {
 }
 
 /** Build the insert for one event; the writer assigns seq at commit time. */
-export function eventInsert(event: DeviceEvent, seq: number, id: string, grid: string | null): { insert: Insert; stored: StoredEvent } {
+export function eventInsert(
+  event: DeviceEvent,
+  seq: number,
+  id: string,
+  grid: string | null,
+  dedupeKey: string | null = null,
+): { insert: Insert; stored: StoredEvent } {
   const lane = laneOf(event.kind);
   const stored = { ...event, seq, id, lane, grid } as StoredEvent;
   return {
@@ -107,12 +116,20 @@ export function eventInsert(event: DeviceEvent, seq: number, id: string, grid: s
         grid,
         JSON.stringify(event.attrs),
         event.raw ?? null,
+        dedupeKey,
       ],
     },
   };
 }
 
+function asDuplicate(r: AppendResult): AppendResult {
+  return r.stored ? { stored: false, reason: 'duplicate', seq: r.seq, id: r.id } : r;
+}
+
 export class EventStore {
+  /** Appends with a dedupe key that are not committed yet, so a resend racing its original waits for it. */
+  private inFlight = new Map<string, Promise<AppendResult>>();
+
   constructor(
     private readonly writer: GroupCommitWriter,
     private readonly reader: Db,
@@ -127,6 +144,27 @@ export class EventStore {
    * result says so.
    */
   async append(event: DeviceEvent, opts: AppendOptions = {}): Promise<AppendResult> {
+    if (opts.dedupeKey === undefined) return this.appendNew(event, opts);
+    const key = `${event.deviceId}\u0000${opts.dedupeKey}`;
+    const pending = this.inFlight.get(key);
+    if (pending) return asDuplicate(await pending);
+    const run = (async (): Promise<AppendResult> => {
+      const found = await this.reader.get<{ seq: number; id: string }>('SELECT seq, id FROM events WHERE device_id = ? AND dedupe_key = ?', [
+        event.deviceId,
+        opts.dedupeKey,
+      ]);
+      if (found) return { stored: false, reason: 'duplicate', seq: found.seq, id: found.id };
+      return this.appendNew(event, opts);
+    })();
+    this.inFlight.set(key, run);
+    try {
+      return await run;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  private async appendNew(event: DeviceEvent, opts: AppendOptions): Promise<AppendResult> {
     const lane = laneOf(event.kind);
     if (this.budget.sheds(lane)) {
       this.budget.countShed(lane);
@@ -136,7 +174,7 @@ export class EventStore {
     const stored = await this.writer.submit({
       sync: lane === 'alarm' ? 'full' : 'normal',
       build: (next) => {
-        const e = eventInsert(event, next('events'), id, opts.grid ?? null);
+        const e = eventInsert(event, next('events'), id, opts.grid ?? null, opts.dedupeKey ?? null);
         const inserts = [e.insert];
         if (opts.forward) inserts.push(outboxInsert(opts.forward(e.stored), next('outbox'), event.receivedAt));
         return { inserts, result: e.stored };

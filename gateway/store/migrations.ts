@@ -150,6 +150,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_grid ON events(grid, seq);
     `,
   },
+  {
+    version: 3,
+    name: 'device event ids for dropping resent events',
+    sql: `
+      ALTER TABLE events ADD COLUMN dedupe_key TEXT;
+      CREATE UNIQUE INDEX events_dedupe ON events(device_id, dedupe_key) WHERE dedupe_key IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

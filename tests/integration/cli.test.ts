@@ -10,7 +10,7 @@ import { tempDir } from '../helpers/store.ts';
 let t: ReturnType<typeof tempDir> | null = null;
 afterEach(() => t?.cleanup());
 
-function siteFile(dir: string, port: number, extra: Record<string, unknown> = {}): string {
+function siteFile(dir: string, port: number, extra: Record<string, unknown> = {}, mqttPort = port + 1): string {
   const file = join(dir, 'site.yaml');
   writeFileSync(
     file,
@@ -30,7 +30,7 @@ function siteFile(dir: string, port: number, extra: Record<string, unknown> = {}
         },
       ],
       panel: { host: '127.0.0.1', port },
-      broker: { host: '127.0.0.1' },
+      broker: { host: '127.0.0.1', port: mqttPort },
       ...extra,
     }),
   );
@@ -140,7 +140,7 @@ describe('gw start', () => {
     const first = gwBackground(['start', '--config', siteFile(t.dir, port), '--data', join(t.dir, 'a')]);
     try {
       await waitForHttp(`http://127.0.0.1:${port}/healthz`);
-      const second = await gw(['start', '--config', siteFile(t.dir, port), '--data', join(t.dir, 'b')]);
+      const second = await gw(['start', '--config', siteFile(t.dir, port, {}, await freePort()), '--data', join(t.dir, 'b')]);
       expect(second.code).toBe(1);
       expect(second.stdout + second.stderr).toMatch(new RegExp(`panel\\.port: 127\\.0\\.0\\.1:${port} is already in use`));
     } finally {

@@ -42,6 +42,20 @@ describe('event store', () => {
     expect(await store.events.byId(alarm!.id)).toEqual(alarm);
   });
 
+  it('stores a resent device event once, even when the resend races the original or comes after a restart', async () => {
+    store = await openStore(t.dir);
+    const e = sampleEvent('door_forced', 'door-1');
+    const [a, b] = await Promise.all([store.events.append(e, { dedupeKey: 'd1-0042' }), store.events.append(e, { dedupeKey: 'd1-0042' })]);
+    expect(a).toMatchObject({ stored: true, seq: 1 });
+    expect(b).toEqual({ stored: false, reason: 'duplicate', seq: 1, id: (a as { id: string }).id });
+    // the same key from another device is another event
+    expect(await store.events.append(sampleEvent('door_forced', 'door-2'), { dedupeKey: 'd1-0042' })).toMatchObject({ stored: true, seq: 2 });
+    await store.close();
+    store = await openStore(t.dir);
+    expect(await store.events.append(e, { dedupeKey: 'd1-0042' })).toMatchObject({ stored: false, reason: 'duplicate', seq: 1 });
+    expect((await store.events.read()).length).toBe(2);
+  });
+
   it('survives a close and reopen with sequences continuing where they stopped', async () => {
     store = await openStore(t.dir);
     for (let i = 0; i < 5; i++) await store.events.append(sampleEvent('motion', 'cam-1'));

@@ -1,0 +1,81 @@
+import type { Logger } from 'pino';
+import type { Clock } from './core/clock.ts';
+import type { Command, CommandAction } from './core/command.ts';
+import type { Driver } from './core/driver.ts';
+import { uuidv7 } from './core/ids.ts';
+import type { Store } from './store/store.ts';
+
+export interface CommandRequest {
+  deviceId: string;
+  action: CommandAction;
+  params?: Record<string, unknown>;
+  requestedBy: string; // a user name, or 'rule:<id>'
+  reason: string;
+  alarmId?: string | null;
+  /** How long the command may wait for the device; after that it must never run. */
+  ttlMs: number;
+}
+
+/**
+ * Runs a command through its driver and keeps the record: the command row
+ * (pending → sent → succeeded / failed / expired / timed_out) and an audit
+ * entry for the request and one for the outcome — who, when, why, result.
+ */
+export class Commands {
+  constructor(private readonly o: { store: Store; driverFor: (deviceId: string) => Driver | undefined; clock: Clock; log: Logger }) {}
+
+  async run(req: CommandRequest): Promise<Command> {
+    const now = this.o.clock.now();
+    const cmd: Command = {
+      id: uuidv7(now),
+      deviceId: req.deviceId,
+      action: req.action,
+      params: req.params ?? {},
+      requestedBy: req.requestedBy,
+      reason: req.reason,
+      alarmId: req.alarmId ?? null,
+      createdAt: now,
+      expiresAt: now + req.ttlMs,
+      status: 'pending',
+      outcome: null,
+      completedAt: null,
+    };
+    const { store } = this.o;
+    await store.commands.insert(cmd);
+    await store.audit.record({
+      actor: req.requestedBy,
+      action: `command.${req.action}`,
+      target: req.deviceId,
+      outcome: 'requested',
+      detail: { commandId: cmd.id, reason: req.reason, params: cmd.params, expiresAt: cmd.expiresAt },
+    });
+    const driver = this.o.driverFor(req.deviceId);
+    let status: Command['status'];
+    let detail: string | null;
+    if (!driver) {
+      status = 'failed';
+      detail = `no driver handles ${req.deviceId}`;
+    } else {
+      await store.commands.update(cmd.id, 'sent', null, this.o.clock.now());
+      try {
+        const outcome = await driver.execute(cmd);
+        status = outcome.status;
+        detail = outcome.detail ?? null;
+      } catch (err) {
+        status = 'failed';
+        detail = (err as Error).message;
+      }
+    }
+    const at = this.o.clock.now();
+    await store.commands.update(cmd.id, status, detail, at);
+    await store.audit.record({
+      actor: req.requestedBy,
+      action: `command.${req.action}`,
+      target: req.deviceId,
+      outcome: detail ? `${status}: ${detail}` : status,
+      detail: { commandId: cmd.id },
+    });
+    this.o.log.info({ commandId: cmd.id, deviceId: req.deviceId, action: req.action, by: req.requestedBy, status, detail }, 'command finished');
+    return { ...cmd, status, outcome: detail, completedAt: at };
+  }
+}
