@@ -1,0 +1,28 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+
+function tsFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? tsFiles(p) : e.name.endsWith('.ts') ? [p] : [];
+  });
+}
+
+describe('simulators are honest peers', () => {
+  it('import nothing from gateway/, device-drivers/ or cloud-bridge/', () => {
+    const offenders: string[] = [];
+    for (const file of tsFiles(path.join(ROOT, 'simulators'))) {
+      const text = fs.readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*)['"]([^'"]+)['"]/g)) {
+        const spec = m[1] ?? '';
+        if (!spec.startsWith('.')) continue;
+        const target = path.relative(ROOT, path.resolve(path.dirname(file), spec));
+        if (/^(gateway|device-drivers|cloud-bridge)(\/|$)/.test(target)) offenders.push(`${path.relative(ROOT, file)} → ${spec}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});
