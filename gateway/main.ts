@@ -13,6 +13,7 @@ import pretty from 'pino-pretty';
 import { DEMO_CONFIG_FILE, formatProblems, loadConfigFile, summarize } from '../config/load.ts';
 import type { SiteConfig } from '../config/schema.ts';
 import { App } from './app.ts';
+import { startDemoEstate } from './demo.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VERSION = (JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -54,8 +55,9 @@ function makeLogger(config: SiteConfig, forcePretty: boolean): Logger {
     : pino(opts);
 }
 
-async function run(config: SiteConfig, dataDir: string, log: Logger): Promise<void> {
+async function run(config: SiteConfig, dataDir: string, log: Logger, withDemoEstate = false): Promise<void> {
   const app = new App({ config, dataDir, log, version: VERSION });
+  let estate: { stop(): Promise<void> } | null = null;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -69,18 +71,23 @@ async function run(config: SiteConfig, dataDir: string, log: Logger): Promise<vo
       process.exit(1);
     }, 15_000);
     force.unref();
-    app.stop().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        log.error({ err: e }, 'error while stopping');
-        process.exit(1);
-      },
-    );
+    (estate?.stop() ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => app.stop())
+      .then(
+        () => process.exit(0),
+        (e: unknown) => {
+          log.error({ err: e }, 'error while stopping');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   try {
     await app.start();
+    if (withDemoEstate) estate = await startDemoEstate(app, config, log.child({ part: 'demo' }));
+    log.info({ panel: app.http.url, healthz: `${app.http.url}/healthz`, metrics: `${app.http.url}/metrics` }, 'ready');
   } catch (e) {
     log.fatal({ err: e }, `gateway failed to start: ${(e as Error).message}`);
     await app.stop().catch(() => {});
@@ -121,7 +128,7 @@ async function main(argv: string[]): Promise<void> {
         { config: DEMO_CONFIG_FILE, data },
         'demo estate: loopback only; demo device passwords are "<device id>-demo", the county token is "demo-county-token"',
       );
-      await run(config, data, log);
+      await run(config, data, log, true);
       return;
     }
     case undefined:

@@ -105,9 +105,10 @@ export class Broker implements Component, MqttTransport {
       const reason = this.timedOut.delete(client.id) ? 'keepalive_timeout' : 'closed';
       this.emit({ type: 'disconnected', principal: client.principal, reason, at: this.o.clock.now() });
     });
-    this.aedes.on('clientError', (client: AuthedClient, err: Error) =>
-      this.logOnce(`err:${client.id}`, 'warn', { client: client.id, err: err.message }, 'MQTT client error'),
-    );
+    this.aedes.on('clientError', (client: AuthedClient, err: Error) => {
+      if (isHangUp(err)) return; // a device going away is reported as a disconnect, not an error
+      this.logOnce(`err:${client.id}`, 'warn', { client: client.id, err: err.message }, 'MQTT client error');
+    });
     this.aedes.on('connectionError', (client: AuthedClient, err: Error) =>
       this.logOnce(`conn:${remoteAddress(client)}`, 'warn', { address: remoteAddress(client), err: err.message }, 'MQTT connection refused or failed'),
     );
@@ -267,4 +268,9 @@ function listen(server: Server, host: string, port: number, path: string): Promi
     );
     server.listen(port, host, () => resolve());
   });
+}
+
+/** The ways a connection ends that are not errors of the device's. */
+function isHangUp(err: Error & { code?: string }): boolean {
+  return err.name === 'AbortError' || err.code === 'ABORT_ERR' || err.code === 'ECONNRESET' || err.code === 'EPIPE' || /premature close/i.test(err.message);
 }
