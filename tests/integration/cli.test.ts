@@ -10,7 +10,7 @@ import { tempDir } from '../helpers/store.ts';
 let t: ReturnType<typeof tempDir> | null = null;
 afterEach(() => t?.cleanup());
 
-function siteFile(dir: string, port: number, extra: Record<string, unknown> = {}, mqttPort = port + 1): string {
+function siteFile(dir: string, port: number, extra: Record<string, unknown>, mqttPort: number): string {
   const file = join(dir, 'site.yaml');
   writeFileSync(
     file,
@@ -95,7 +95,7 @@ describe('gw start', () => {
     t = tempDir();
     const port = await freePort();
     const data = join(t.dir, 'data');
-    const run = gwBackground(['start', '--config', siteFile(t.dir, port), '--data', data]);
+    const run = gwBackground(['start', '--config', siteFile(t.dir, port, {}, await freePort()), '--data', data]);
     try {
       const health = (await (await waitForHttp(`http://127.0.0.1:${port}/healthz`)).json()) as { store: { lastSeq: number } };
       expect(health).toMatchObject({ status: 'ok', boxId: 'sw-320602-077', store: { budgetStage: 0, shedding: [] } });
@@ -126,7 +126,7 @@ describe('gw start', () => {
 
   it('refuses to start on a bad config, listing the problems, and leaves no database behind', async () => {
     t = tempDir();
-    const file = siteFile(t.dir, 8080, { panel: { host: '0.0.0.0', port: 8080 } });
+    const file = siteFile(t.dir, 8080, { panel: { host: '0.0.0.0', port: 8080 } }, 1883);
     const r = await gw(['start', '--config', file, '--data', join(t.dir, 'data')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/panel\.host: a demo config binds loopback only/);
@@ -137,7 +137,7 @@ describe('gw start', () => {
   it('names the port when the panel port is taken', async () => {
     t = tempDir();
     const port = await freePort();
-    const first = gwBackground(['start', '--config', siteFile(t.dir, port), '--data', join(t.dir, 'a')]);
+    const first = gwBackground(['start', '--config', siteFile(t.dir, port, {}, await freePort()), '--data', join(t.dir, 'a')]);
     try {
       await waitForHttp(`http://127.0.0.1:${port}/healthz`);
       const second = await gw(['start', '--config', siteFile(t.dir, port, {}, await freePort()), '--data', join(t.dir, 'b')]);
