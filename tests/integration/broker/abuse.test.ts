@@ -89,3 +89,35 @@ describe('broker under abuse', () => {
     await Promise.race([Promise.all(floods), new Promise((r) => setTimeout(r, 2000))]);
   }, 30_000);
 });
+
+describe('broker logs', () => {
+  it('logs a refused login once a minute per user, naming who and why, never the password', async () => {
+    const { Writable } = await import('node:stream');
+    const { pino } = await import('pino');
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }));
+    const b = new Broker({
+      config: { host: '127.0.0.1', port: 0, maxConnections: 50, connectsPerMinutePerAddress: 1000, maxPayloadBytes: 4096, keepaliveMaxSeconds: 300 },
+      credentials: await Credentials.create([{ principal: { kind: 'device', id: 'door-1' }, password: 'door-1-secret-pw', enabled: true }]),
+      clock: systemClock,
+      log,
+      reject: () => {},
+      port: 0,
+    });
+    await b.start();
+    try {
+      for (let i = 0; i < 5; i++) {
+        await expect(
+          connect(`mqtt://127.0.0.1:${b.addresses[0]!.port}`, { clientId: 'door-1', username: 'door-1', password: 'hunter2-guess' }),
+        ).rejects.toMatchObject({ code: 4 });
+      }
+    } finally {
+      await b.stop();
+    }
+    const refused = lines.filter((l) => l.includes('MQTT login refused'));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatch(/"username":"door-1"/);
+    expect(refused[0]).toMatch(/wrong password/);
+    expect(lines.join('\n')).not.toContain('hunter2-guess');
+  });
+});
