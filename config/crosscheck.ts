@@ -282,8 +282,9 @@ export function crossCheck(raw: unknown, ctx: ResolveContext = resolveContext())
 
   if (!demo) {
     for (const s of secrets) {
+      if (isObj(s.ref) && 'scrypt' in s.ref) continue; // a hash: nothing to check here
       const r = resolveSecretRef(s.ref, ctx);
-      if (!r.ok) continue; // reported by the schema pass
+      if (!r.ok || r.secret.hash) continue; // reported by the schema pass, or a hash: nothing to check
       const v = r.secret.reveal();
       const isDemo = v === DEMO_COUNTY_TOKEN || v === 'admin-demo' || (s.owner !== undefined && v === `${s.owner}-demo`);
       if (isDemo) {

@@ -12,6 +12,7 @@ import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { DEMO_CONFIG_FILE, formatProblems, loadConfigFile, summarize } from '../config/load.ts';
 import type { SiteConfig } from '../config/schema.ts';
+import { hashSecret } from '../config/schema/secret.ts';
 import { App } from './app.ts';
 import { startDemoEstate } from './demo.ts';
 
@@ -24,6 +25,7 @@ usage:
   gw check-config <site.yaml|site.json>          validate a site file; exit 0 and print a summary, or exit 1 and list every problem
   gw start --config <site.yaml> --data <dir>     run the gateway with that site, keeping its database in <dir>
   gw demo [--data <dir>]                         run the loopback demo estate (default data folder: ./data/demo)
+  gw hash-secret < secret.txt                    print { scrypt: "…" } for a device password or county API token, to put in the site file
   gw help
 `;
 
@@ -129,6 +131,19 @@ async function main(argv: string[]): Promise<void> {
         'demo estate: loopback only; demo device passwords are "<device id>-demo", the county token is "demo-county-token"',
       );
       await run(config, data, log, true);
+      return;
+    }
+    case 'hash-secret': {
+      // Read the secret from standard input, so it never appears in the shell history or `ps`.
+      const input = await new Promise<string>((resolve) => {
+        let text = '';
+        process.stdin.setEncoding('utf8');
+        process.stdin.on('data', (d) => (text += d));
+        process.stdin.on('end', () => resolve(text));
+      });
+      const secret = input.replace(/[\r\n]+$/, '');
+      if (secret.length < 8) throw new UsageError('hash-secret reads the secret from standard input: at least 8 characters');
+      out(`{ scrypt: "${hashSecret(secret)}" }`);
       return;
     }
     case undefined:

@@ -1,12 +1,12 @@
 /** The pull API the county platform calls on the box. */
 import { z } from 'zod';
 import { nameSchema } from './common.ts';
-import { secretSchema } from './secret.ts';
+import { verifierSchema } from './secret.ts';
 
 export const CountyApiTokenSchema = z
   .strictObject({
     name: nameSchema('Who holds the token, e.g. county; recorded in the audit trail'),
-    token: secretSchema('Bearer token the caller presents.'),
+    token: verifierSchema('Bearer token the caller presents.'),
   })
   .describe('One API token.');
 

@@ -1,7 +1,7 @@
 /** Devices: one entry per configured thing, a discriminated union on `kind`. */
 import { z } from 'zod';
 import { hostSchema, idSchema, intSchema, nameSchema, portSchema, quote } from './common.ts';
-import { secretSchema } from './secret.ts';
+import { secretSchema, verifierSchema } from './secret.ts';
 
 export const POINT_TYPES = ['gate', 'perimeter', 'entrance', 'intersection', 'public_area'] as const;
 export const PointTypeSchema = z
@@ -59,7 +59,7 @@ const common = {
   linkedCameras: LinkedCamerasSchema,
 };
 
-const mqttPassword = secretSchema('MQTT password of the device (its MQTT username is its id).');
+const mqttPassword = verifierSchema('MQTT password of the device (its MQTT username is its id).');
 
 export const OnvifCameraSchema = z
   .strictObject({
@@ -196,7 +196,7 @@ export const MqttBridgeSchema = z
       .regex(/^[^#+]+$/, { error: (iss) => `${quote(iss.input)} is not a valid base topic (no + or #)` })
       .default('zigbee2mqtt')
       .describe('Base topic the bridge publishes under (default "zigbee2mqtt").'),
-    password: secretSchema('MQTT password of the bridge.'),
+    password: verifierSchema('MQTT password of the bridge.'),
   })
   .describe('A third-party bridge (e.g. a zigbee2mqtt instance) connecting to the box with its own account.');
 export type MqttBridgeConfig = z.output<typeof MqttBridgeSchema>;

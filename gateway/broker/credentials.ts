@@ -1,8 +1,9 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
+import type { ScryptHash } from '../../config/schema/secret.ts';
 import type { Principal } from '../core/mqtt.ts';
 
-const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number }) => Promise<Buffer>;
+const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: { N: number; r: number; p: number; maxmem?: number }) => Promise<Buffer>;
 
 /**
  * Device and bridge credentials, kept only as salted scrypt hashes from the
@@ -12,9 +13,20 @@ const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, op
  */
 const PARAMS = { N: 4096, r: 8, p: 1 };
 
+export interface Account {
+  principal: Principal;
+  /** The password itself, or… */
+  password?: string;
+  /** …its scrypt hash, when the site file holds only that. */
+  hash?: ScryptHash;
+  enabled: boolean;
+  bridgeBase?: string;
+}
+
 interface Entry {
   principal: Principal;
   salt: Buffer;
+  params: { N: number; r: number; p: number };
   hash: Buffer;
   enabled: boolean;
   bridgeBase?: string;
@@ -25,14 +37,16 @@ export type AuthResult = { ok: true; principal: Principal; bridgeBase?: string }
 export class Credentials {
   private entries = new Map<string, Entry>();
 
-  static async create(accounts: readonly { principal: Principal; password: string; enabled: boolean; bridgeBase?: string }[]): Promise<Credentials> {
+  /** Accounts with a password (hashed here) or a scrypt hash from the site file (kept as it is). */
+  static async create(accounts: readonly Account[]): Promise<Credentials> {
     const c = new Credentials();
     for (const a of accounts) {
-      const salt = randomBytes(16);
+      const salt = a.hash?.salt ?? randomBytes(16);
       c.entries.set(a.principal.id, {
         principal: a.principal,
         salt,
-        hash: await scrypt(a.password, salt, 32, PARAMS),
+        params: a.hash ? { N: a.hash.N, r: a.hash.r, p: a.hash.p } : PARAMS,
+        hash: a.hash?.hash ?? (await scrypt(a.password ?? '', salt, 32, PARAMS)),
         enabled: a.enabled,
         ...(a.bridgeBase !== undefined ? { bridgeBase: a.bridgeBase } : {}),
       });
@@ -44,7 +58,8 @@ export class Credentials {
     const e = username ? this.entries.get(username) : undefined;
     // Hash even for unknown names, so timing does not tell which ids exist.
     const salt = e?.salt ?? Buffer.alloc(16);
-    const got = await scrypt(password?.toString('utf8') ?? '', salt, 32, PARAMS);
+    const params = e?.params ?? PARAMS;
+    const got = await scrypt(password?.toString('utf8') ?? '', salt, e?.hash.length ?? 32, { ...params, maxmem: 256 * params.N * params.r + 1024 * 1024 });
     if (!e) return { ok: false, code: 5, reason: `unknown user ${JSON.stringify(username ?? '')}: not a device or bridge of this site` };
     if (!timingSafeEqual(got, e.hash)) return { ok: false, code: 4, reason: `wrong password for ${username}` };
     if (!e.enabled) return { ok: false, code: 5, reason: `${username} is disabled in the site file` };

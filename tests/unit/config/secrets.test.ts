@@ -68,7 +68,7 @@ describe('secrets', () => {
     const r = parseConfig(raw, { env: {} });
     if (r.ok) throw new Error('expected problems');
     expect(r.problems).toContainEqual(
-      expect.objectContaining({ path: 'devices[1].password', message: 'expected a secret: a plain string, { env: NAME } or { file: path }' }),
+      expect.objectContaining({ path: 'devices[1].password', message: 'expected a secret: a plain string, { env: NAME }, { file: path } or { scrypt: hash }' }),
     );
   });
 
