@@ -148,14 +148,16 @@ export class EventStore {
     const key = `${event.deviceId}\u0000${opts.dedupeKey}`;
     const pending = this.inFlight.get(key);
     if (pending) return asDuplicate(await pending);
-    const run = (async (): Promise<AppendResult> => {
+    // Fast path: insert; the unique index (device_id, dedupe_key) refuses a resend, and only then is it looked up.
+    const run = this.appendNew(event, opts).catch(async (err: Error) => {
+      if (!/UNIQUE constraint failed: events\.device_id, events\.dedupe_key/.test(err.message)) throw err;
       const found = await this.reader.get<{ seq: number; id: string }>('SELECT seq, id FROM events WHERE device_id = ? AND dedupe_key = ?', [
         event.deviceId,
         opts.dedupeKey,
       ]);
-      if (found) return { stored: false, reason: 'duplicate', seq: found.seq, id: found.id };
-      return this.appendNew(event, opts);
-    })();
+      if (!found) throw err;
+      return { stored: false, reason: 'duplicate', seq: found.seq, id: found.id } as AppendResult;
+    });
     this.inFlight.set(key, run);
     try {
       return await run;
