@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import sqlite3 from 'sqlite3';
 import { DB_NAME } from '../gateway/store/store.ts';
 import { tempDir } from '../tests/helpers/store.ts';
+import { fmt, percentile, rate, round, table } from './_report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -219,16 +220,8 @@ function memMb(pid: number): Mem {
 
 // ---------------------------------------------------------------- helpers
 
-const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-const rate = (n: number, ms: number) => (ms > 0 ? Math.round((n * 1000) / ms) : 0);
 const num = (m: Msg, k: string): number => (typeof m[k] === 'number' ? (m[k] as number) : 0);
 const sum = (ms: Msg[], k: string): number => ms.reduce((s, m) => s + num(m, k), 0);
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[idx]!;
-}
 
 function firstError(ms: Msg[]): string | null {
   for (const m of ms) if (typeof m.error === 'string') return m.error;
@@ -450,13 +443,6 @@ async function storedEvents(dataDir: string): Promise<{ stored: number; distinct
 
 // ---------------------------------------------------------------- main
 
-function table(rows: [string, string, string][]): string {
-  const w0 = Math.max(...rows.map((r) => r[0].length));
-  const w1 = Math.max(...rows.map((r) => r[1].length));
-  return rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`.trimEnd()).join('\n') + '\n';
-}
-
-const fmt = (x: number) => x.toLocaleString('en-US');
 const commits = (c: Stats['commit']) =>
   c
     ? `${fmt(c.commits)} commits, ${c.jobs_per_commit} ev/commit, ${c.commit_ms_avg} ms avg, ${c.commit_ms_max} max${c.failed ? `, ${c.failed} FAILED` : ''}`

@@ -23,6 +23,7 @@ import { Store } from '../gateway/store/store.ts';
 import { EVENTS_TABLE, eventInsert } from '../gateway/store/events.ts';
 import { MIGRATIONS } from '../gateway/store/migrations.ts';
 import { sampleEvent, storeOptions, tempDir } from '../tests/helpers/store.ts';
+import { fmt, percentile, rate, round, table } from './_report.ts';
 
 const PHASE_LIMIT_MS = 120_000;
 const APPENDERS = 256;
@@ -80,15 +81,6 @@ const forward = (e: StoredEvent): NewOutboxEntry => ({
   occurredAt: e.receivedAt,
   body: { id: e.id, kind: e.kind, deviceId: e.deviceId },
 });
-
-const rate = (n: number, ms: number) => (ms > 0 ? Math.round((n * 1000) / ms) : 0);
-const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
-
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[idx]!;
-}
 
 class CommitTally {
   commits = 0;
@@ -405,14 +397,6 @@ async function phaseDrain(n: number): Promise<PhaseResult & { filled: number; fi
 }
 
 // ---------------------------------------------------------------- main
-
-function table(rows: [string, string, string][]): string {
-  const w0 = Math.max(...rows.map((r) => r[0].length));
-  const w1 = Math.max(...rows.map((r) => r[1].length));
-  return rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`.trimEnd()).join('\n') + '\n';
-}
-
-const fmt = (x: number) => x.toLocaleString('en-US');
 
 export async function main(args: string[]): Promise<number> {
   let opts: Options;
