@@ -214,12 +214,6 @@ async function run(argv: string[]): Promise<void> {
   say({ ready: true, port, pid: process.pid, bare: args.bare });
 }
 
-/** `npm run bench -- ingest-gateway` lands here: this file is a helper, not a benchmark. */
-export function main(): number {
-  process.stderr.write('bench/ingest-gateway.ts is a helper process of the ingest benchmark; run `npm run bench -- ingest`\n');
-  return 2;
-}
-
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   run(process.argv.slice(2)).catch((err: unknown) => {
     process.stderr.write(`ingest-gateway: ${(err as Error).stack ?? String(err)}\n`);

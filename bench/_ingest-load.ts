@@ -287,12 +287,6 @@ async function run(argv: string[]): Promise<void> {
   rl.on('close', () => void queue.then(() => bye(0)));
 }
 
-/** `npm run bench -- ingest-load` lands here: this file is a helper, not a benchmark. */
-export function main(): number {
-  process.stderr.write('bench/ingest-load.ts is a helper process of the ingest benchmark; run `npm run bench -- ingest`\n');
-  return 2;
-}
-
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   run(process.argv.slice(2)).catch((err: unknown) => {
     process.stderr.write(`ingest-load: ${(err as Error).stack ?? String(err)}\n`);
