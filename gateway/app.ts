@@ -100,6 +100,8 @@ export class App {
       log: this.log.child({ part: 'ingest' }),
       metrics: this.metrics,
     });
+    // The run's first event, committed before any listener opens: /healthz never answers for a run the store has not recorded.
+    await this.ingest.emit(boxEvent('box_started', { version: this.o.version, uncleanShutdown: this.store.uncleanShutdown }, this.clock.now()));
     this.credentialSalt = await loadOrCreateSalt(dataDir);
     const credentials = await Credentials.create(mqttAccounts(config));
     this.broker = new Broker({
@@ -138,7 +140,6 @@ export class App {
       await c.start();
       this.started.push(c);
     }
-    await this.ingest.emit(boxEvent('box_started', { version: this.o.version, uncleanShutdown: this.store.uncleanShutdown }, this.clock.now()));
     if (this.store.uncleanShutdown) this.log.warn('the previous run did not shut down cleanly (power cut or kill); committed events were kept');
     this.log.info({ boxId: config.site.boxId, dataDir, lastSeq: this.store.events.lastSeq() }, 'gateway started');
   }
