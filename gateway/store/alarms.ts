@@ -2,7 +2,8 @@ import { applyAlarmAction, type Alarm, type AlarmAction, type AlarmHistoryEntry,
 import type { Clock } from '../core/clock.ts';
 import { uuidv7 } from '../core/ids.ts';
 import type { Db } from './db.ts';
-import type { GroupCommitWriter, Statement } from './writer.ts';
+import { outboxInsert } from './outbox.ts';
+import type { GroupCommitWriter, Insert, Statement } from './writer.ts';
 
 interface AlarmRow {
   id: string;
@@ -77,6 +78,19 @@ const UPSERT_COLUMNS = [
 ] as const;
 const UPSERT_SQL = `INSERT OR REPLACE INTO alarms (${UPSERT_COLUMNS.join(',')}) VALUES (${UPSERT_COLUMNS.map(() => '?').join(',')})`;
 
+/**
+ * Every alarm change travels upstream in the same transaction that records it:
+ * `alarm.opened` for the first, `alarm.updated` for every later one (local or
+ * remote), in the alarm lane, carrying the alarm as it now is and the step.
+ */
+function upstream(a: Alarm, changeSeq: number, entry: AlarmHistoryEntry, outboxSeq: number, now: number): Insert {
+  return outboxInsert(
+    { lane: 'alarm', type: entry.action === 'open' ? 'alarm.opened' : 'alarm.updated', occurredAt: entry.at, body: { alarm: { ...a, changeSeq }, change: entry } },
+    outboxSeq,
+    now,
+  );
+}
+
 function write(a: Alarm, changeSeq: number, entry: AlarmHistoryEntry): Statement[] {
   return [
     {
@@ -133,7 +147,7 @@ export class AlarmStore {
       sync: 'full',
       build: (next) => {
         const seq = next('alarm_history');
-        return { statements: write(alarm, seq, entry), result: { ...alarm, changeSeq: seq } };
+        return { statements: write(alarm, seq, entry), inserts: [upstream(alarm, seq, entry, next('outbox'), now)], result: { ...alarm, changeSeq: seq } };
       },
     });
   }
@@ -144,13 +158,18 @@ export class AlarmStore {
       const current = await this.get(id);
       if (!current) throw new Error(`alarm ${id} does not exist`);
       const { changeSeq: _, ...plain } = current;
-      const applied = applyAlarmAction(plain, action, actor, this.clock.now(), note);
+      const now = this.clock.now();
+      const applied = applyAlarmAction(plain, action, actor, now, note);
       const alarm = change ? change(applied.alarm) : applied.alarm;
       return this.writer.submit({
         sync: 'full',
         build: (next) => {
           const seq = next('alarm_history');
-          return { statements: write(alarm, seq, applied.entry), result: { ...alarm, changeSeq: seq } };
+          return {
+            statements: write(alarm, seq, applied.entry),
+            inserts: [upstream(alarm, seq, applied.entry, next('outbox'), now)],
+            result: { ...alarm, changeSeq: seq },
+          };
         },
       });
     });

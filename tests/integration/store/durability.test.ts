@@ -185,6 +185,15 @@ describe('alarms and commands', () => {
     ]);
     expect(h[1]!.at - h[0]!.at).toBe(30_000);
     expect((await store.alarms.changedSince(0)).map((x) => x.id)).toEqual([a.id]);
+    // every change also went upstream, in the alarm lane, in the order it happened; the refused 受理 did not
+    const up = await store.outbox.next(100);
+    expect(up.map((e) => [e.lane, e.type, (e.body as { change: { action: string } }).change.action])).toEqual([
+      ['alarm', 'alarm.opened', 'open'],
+      ['alarm', 'alarm.updated', 'accept'],
+      ['alarm', 'alarm.updated', 'evidence'],
+      ['alarm', 'alarm.updated', 'resolve'],
+    ]);
+    expect((up[3]!.body as { alarm: { status: string } }).alarm.status).toBe('resolved');
   });
 
   it('never reopens a finished command', async () => {
