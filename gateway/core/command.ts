@@ -26,6 +26,8 @@ export interface Command {
 export interface CommandOutcome {
   status: Extract<CommandStatus, 'succeeded' | 'failed' | 'expired' | 'timed_out'>;
   detail?: string;
+  /** A snapshot command's picture, stored by the box; an alarm's linkage adds it to the alarm's evidence. */
+  snapshotId?: string;
 }
 
 export function isExpired(cmd: Pick<Command, 'expiresAt'>, now: number): boolean {
