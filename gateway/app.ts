@@ -16,6 +16,13 @@ import { MqttDriver } from '../device-drivers/mqtt/driver.ts';
 import { Commands } from './commands.ts';
 import { mqttAccounts } from './broker/accounts.ts';
 import { loadOrCreateSalt } from './store/salt.ts';
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEMO_CONFIG_FILE } from '../config/load.ts';
+import { registerPanel, type PanelHandle } from './panel/plugin.ts';
+import { PanelData } from './store/panel-data.ts';
+import { ConfigManager } from './provision/config-manager.ts';
+import { installerApi } from './provision/installer-api.ts';
 
 export interface AppOptions {
   config: SiteConfig;
@@ -27,6 +34,8 @@ export interface AppOptions {
   httpPort?: number;
   /** Override the MQTT port (tests use 0). */
   brokerPort?: number;
+  /** The site file `config` came from: the installer's config export/import and device adds read and write it. */
+  configFile?: string;
 }
 
 export type GatewayTopics = {
@@ -50,6 +59,12 @@ export class App {
   broker!: Broker;
   mqtt!: MqttDriver;
   commands!: Commands;
+  /** The web panel (issue 7): its live feed, sessions and route table. */
+  panel!: PanelHandle;
+  /** The site file as the installer changes it from the panel. */
+  configManager!: ConfigManager;
+  /** While no panel account exists: the one-time link that creates the first one (also logged at start). */
+  setupLink: { url: string; expiresAt: number } | null = null;
   private credentialSalt!: Buffer;
   private components: Component[] = [];
   private started: Component[] = [];
@@ -133,6 +148,7 @@ export class App {
       this.log.child({ part: 'http' }),
     );
     await this.http.app.register(healthRoutes, { boxId: config.site.boxId, version: this.o.version, startedAt, store: this.store, metrics: this.metrics });
+    await this.startPanel(config, dataDir);
 
     // Drivers before the broker, so no device message arrives before its handler; the broker before HTTP.
     this.components = [new Housekeeping(this.store, this.clock, this.log.child({ part: 'housekeeping' })), this.mqtt, this.broker, this.http];
@@ -140,8 +156,109 @@ export class App {
       await c.start();
       this.started.push(c);
     }
+    this.setupLink = await this.panel.setupLink(this.http.url);
+    if (this.setupLink)
+      this.log.warn(
+        { setupLink: this.setupLink.url, expires: new Date(this.setupLink.expiresAt).toISOString() },
+        'no panel account yet: open this one-time setup link to create the first (manager) account; it expires, and a restart makes a new one',
+      );
     if (this.store.uncleanShutdown) this.log.warn('the previous run did not shut down cleanly (power cut or kill); committed events were kept');
     this.log.info({ boxId: config.site.boxId, dataDir, lastSeq: this.store.events.lastSeq() }, 'gateway started');
+  }
+
+  /** The panel and installer plugins on the HTTP server, and the config manager behind the installer's config pages (issue 7). */
+  private async startPanel(config: SiteConfig, dataDir: string): Promise<void> {
+    // The demo's site file is the repo's: the panel edits a copy in the data folder (changes last until the demo restarts).
+    const file = this.o.configFile ?? (config.demo ? join(dataDir, 'site.yaml') : null);
+    if (!this.o.configFile && config.demo && file) await copyFile(DEMO_CONFIG_FILE, file);
+    const data = await PanelData.open(this.store, this.clock);
+    this.configManager = new ConfigManager({
+      file,
+      config,
+      scratchDir: dataDir,
+      provisioning: data.provisioning,
+      audit: this.store.audit,
+      clock: this.clock,
+      log: this.log.child({ part: 'config' }),
+    });
+    await this.configManager.init();
+    this.configManager.register({
+      name: 'mqtt',
+      affected: (a, b) =>
+        ['devices', 'mqttBridges', 'broker', 'rules', 'upstream', 'grids'].some(
+          (k) => JSON.stringify(a[k as keyof SiteConfig]) !== JSON.stringify(b[k as keyof SiteConfig]),
+        ),
+      apply: (next) => this.reconfigureMqtt(next),
+    });
+    this.panel = await registerPanel(
+      this.http.app,
+      {
+        store: this.store,
+        data,
+        clock: this.clock,
+        log: this.log.child({ part: 'panel' }),
+        bus: this.bus,
+        version: this.o.version,
+        config: () => this.configManager.current(),
+        health: () => this.mqtt.health(),
+        deviceState: (id) => this.mqtt.stateOf(id),
+        commands: this.commands,
+        tls: Boolean(config.panel.tls),
+      },
+      { plugin: installerApi({ configManager: this.configManager, mqttPort: () => this.broker.addresses }) },
+    );
+  }
+
+  /** Rebuild the MQTT side (device registry, credentials, broker, driver) for a new site config: the installer's config apply. */
+  async reconfigureMqtt(config: SiteConfig): Promise<void> {
+    const oldBroker = this.broker;
+    const oldMqtt = this.mqtt;
+    const port = this.o.brokerPort !== undefined ? (oldBroker.addresses.find((a) => !a.tls)?.port ?? this.o.brokerPort) : undefined;
+    await oldBroker.stop();
+    await oldMqtt.stop();
+    const county = config.upstream.county;
+    this.ingest = new Ingest({
+      store: this.store,
+      devices: config.devices,
+      forwardKinds: county?.enabled ? new Set(config.upstream.forward.eventKinds) : null,
+      clock: this.clock,
+      log: this.log.child({ part: 'ingest' }),
+      metrics: this.metrics,
+    });
+    this.broker = new Broker({
+      config: config.broker,
+      credentials: await Credentials.create(mqttAccounts(config)),
+      clock: this.clock,
+      log: this.log.child({ part: 'broker' }),
+      reject: (r) => this.ingest.reject(r),
+      ...(port !== undefined ? { port } : {}),
+    });
+    this.mqtt = new MqttDriver({
+      sink: this.ingest,
+      clock: this.clock,
+      log: this.log.child({ part: 'mqtt' }),
+      devices: config.devices,
+      bridges: config.mqttBridges,
+      transport: this.broker,
+      credentialSalt: this.credentialSalt,
+      offlineDebounceSeconds: config.rules.offlineDebounceSeconds,
+    });
+    const swap = (from: Component, to: Component) => {
+      for (const list of [this.components, this.started]) {
+        const i = list.indexOf(from);
+        if (i >= 0) list[i] = to;
+      }
+    };
+    swap(oldMqtt, this.mqtt);
+    swap(oldBroker, this.broker);
+    await this.mqtt.start();
+    try {
+      await this.broker.start();
+    } catch (err) {
+      await this.mqtt.stop().catch(() => {});
+      throw err;
+    }
+    this.log.info({ devices: config.devices.length }, 'MQTT side restarted with the new site config');
   }
 
   /** Stop components in reverse order, then commit what is pending and close the database. */
