@@ -20,6 +20,8 @@ export interface LiveOptions {
   log: Logger;
   /** Re-check a client's session (logout, disable, expiry end the stream). */
   stillValid: (cookie: string | undefined) => Promise<boolean>;
+  /** What an alarm message carries (the panel adds device name, place, grid name, overdue). */
+  alarmView?: (a: StoredAlarm) => unknown;
   alarmPollMs?: number;
   healthPollMs?: number;
   maxClients?: number;
@@ -118,7 +120,7 @@ export class LiveHub {
           const changed: StoredAlarm[] = await this.o.store.alarms.changedSince(this.cursor, 200);
           for (const a of changed) {
             this.cursor = Math.max(this.cursor, a.changeSeq);
-            this.broadcast('alarm', a);
+            this.broadcast('alarm', this.o.alarmView ? this.o.alarmView(a) : a);
           }
           if (changed.length < 200) break;
         }

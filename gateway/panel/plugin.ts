@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authRoutes, tokenHash } from './api/auth.ts';
-import { alarmRoutes } from './api/alarms.ts';
+import { alarmRoutes, alarmView } from './api/alarms.ts';
+import { SiteIndex } from './site-index.ts';
 import { auditRoutes } from './api/audit.ts';
 import { deviceRoutes } from './api/devices.ts';
 import { liveRoutes } from './api/live.ts';
@@ -83,6 +84,7 @@ export async function registerPanel(
     health: deps.health,
     log: deps.log,
     stillValid: async (cookie) => (await sessions.resolve(cookie)) !== null,
+    alarmView: (a) => alarmView(a, new SiteIndex(deps.config()), deps.clock.now()),
   });
   const meter = new UpstreamMeter(deps);
   const auth = authHooks({ sessions, audit: deps.store.audit, log: deps.log });

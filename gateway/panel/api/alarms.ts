@@ -6,6 +6,7 @@ import { auditAs, type PanelDeps } from '../deps.ts';
 import type { LiveHub } from '../live.ts';
 import { emptyQuery, RequestError, route, type RouteDef } from '../route-table.ts';
 import { isOverdue, SiteIndex } from '../site-index.ts';
+import { panelCommands } from './devices.ts';
 
 const idParams = z.object({ id: z.string().min(1).max(64) });
 
@@ -81,6 +82,7 @@ export function alarmRoutes(deps: PanelDeps, hub: LiveHub): RouteDef[] {
         const commands = (await Promise.all((await deps.data.queries.commandIdsForAlarm(a.id)).map((id) => deps.store.commands.get(id)))).filter(Boolean);
         const positions = await deps.data.plan.positions();
         const planInfo = await deps.data.plan.info();
+        const device = a.deviceId ? s.devices.get(a.deviceId) : undefined;
         return {
           now,
           alarm: alarmView(a, s, now),
@@ -101,6 +103,7 @@ export function alarmRoutes(deps: PanelDeps, hub: LiveHub): RouteDef[] {
           snapshots: a.snapshots.map((id) => ({ id, url: `/api/snapshots/${encodeURIComponent(id)}` })),
           linkedCameras: s.linkedCameras(a.deviceId, zones),
           commands,
+          deviceCommands: device ? { id: device.id, name: device.name, kind: device.kind, commands: panelCommands(device) } : null,
           county: { status: a.countyStatus, history: history.filter((h) => h.action === 'county_status' || h.actor === 'county') },
           plan: planInfo ? { ...planInfo, position: positions.find((p) => p.deviceId === a.deviceId) ?? null } : null,
         };

@@ -48,7 +48,7 @@ export function authHooks(o: { sessions: Sessions; audit: AuditStore; log: Logge
         return false;
       }
       if (!allows(def.allow, session.user.role)) {
-        o.audit
+        await o.audit
           .record({
             actor: session.user.username,
             action: 'access.denied',
