@@ -6,7 +6,6 @@ import { stringify } from 'yaml';
 import { App } from '../../../gateway/app.ts';
 import type { Clock } from '../../../gateway/core/clock.ts';
 import type { Role } from '../../../gateway/store/users.ts';
-import { smallSite } from '../../helpers/app.ts';
 import { silentLog, tempDir } from '../../helpers/store.ts';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -103,6 +102,9 @@ export async function startPanelApp(o: { site?: Record<string, unknown>; clock?:
   };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- test replies are read loosely, by the expectations
+type Reply = any;
+
 /** A browser-like HTTP client: keeps the session cookie and sends the CSRF token on state changes. */
 export class Client {
   cookie: string | null = null;
@@ -111,7 +113,7 @@ export class Client {
 
   constructor(readonly base: string) {}
 
-  async req(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  async req(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Reply; headers: Headers }> {
     const h: Record<string, string> = { accept: 'application/json', ...headers };
     if (this.cookie) h.cookie = this.cookie;
     if (method !== 'GET' && this.csrf && !('x-csrf-token' in headers)) h['x-csrf-token'] = this.csrf;
@@ -127,8 +129,8 @@ export class Client {
       this.cookie = v ? `sw_session=${v}` : null;
     }
     const type = res.headers.get('content-type') ?? '';
-    const data = type.includes('json') ? await res.json() : await res.text();
-    if (data && typeof data === 'object' && 'csrf' in data) {
+    const data = (type.includes('json') ? await res.json() : await res.text()) as Reply;
+    if (data && typeof data === 'object' && typeof data.csrf === 'string') {
       this.csrf = data.csrf;
       this.user = data.user;
     }
