@@ -97,8 +97,9 @@ export function deviceRoutes(deps: PanelDeps): RouteDef[] {
         const now = deps.clock.now();
         const health = new Map(deps.health().map((h) => [h.deviceId, h]));
         const week = uptime(await deps.data.queries.healthEvents(d.id, now - 7 * DAY, now), now - 7 * DAY, now).ratio;
+        const day = uptime(await deps.data.queries.healthEvents(d.id, now - DAY, now), now - DAY, now).ratio;
         return {
-          device: await view(d, health, await uptimes([d.id]), site),
+          device: await view(d, health, new Map([[d.id, day]]), site),
           uptime7d: week,
           linkedCameras: site.linkedCameras(d.id),
           events: await deps.data.queries.recentEvents(d.id, 20),

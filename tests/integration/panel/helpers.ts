@@ -168,3 +168,81 @@ export async function userWithRole(p: PanelApp, manager: Client, role: Role, use
   if (l.status !== 200) throw new Error(`login ${role} failed: ${l.status}`);
   return c;
 }
+
+/** Listen to the panel's event stream as a signed-in client; `wait` resolves with the first matching message. */
+export async function eventStream(c: Client): Promise<{
+  wait(topic: string, match?: (data: Reply) => boolean, ms?: number): Promise<Reply>;
+  close(): void;
+}> {
+  const ac = new AbortController();
+  const res = await fetch(`${c.base}/api/stream`, { headers: { cookie: c.cookie ?? '', accept: 'text/event-stream' }, signal: ac.signal });
+  if (res.status !== 200) throw new Error(`stream refused: ${res.status}`);
+  const seen: { topic: string; data: Reply }[] = [];
+  const waiters = new Set<() => void>();
+  void (async () => {
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let buf = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        let i: number;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const frame = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const topic = /^event: (.*)$/m.exec(frame)?.[1];
+          const data = /^data: (.*)$/m.exec(frame)?.[1];
+          if (topic && data) seen.push({ topic, data: JSON.parse(data) });
+          for (const w of waiters) w();
+        }
+      }
+    } catch {
+      /* aborted */
+    }
+  })();
+  return {
+    wait(topic, match = () => true, ms = 5000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const hit = seen.find((s) => s.topic === topic && match(s.data));
+          if (!hit) return false;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(hit.data);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no ${topic} message within ${ms} ms`));
+        }, ms);
+        waiters.add(check);
+        check();
+      });
+    },
+    close: () => ac.abort(),
+  };
+}
+
+/** Open an alarm the way a rule would (the detect rules are another branch): through the store. */
+export function openAlarm(p: PanelApp, over: Record<string, unknown> = {}) {
+  const now = Date.now();
+  return p.app.store.alarms.open(
+    {
+      rule: 'door_forced',
+      level: 1,
+      category: 'public_order',
+      title: '门被强行打开',
+      deviceId: 'door-1',
+      grid: '320602001001-01',
+      openedAt: now,
+      acceptBy: now + 5 * 60_000,
+      closeBy: now + 60 * 60_000,
+      evidence: [],
+      snapshots: [],
+      ...over,
+    } as Parameters<typeof p.app.store.alarms.open>[0],
+    'rule:door_forced',
+  );
+}
