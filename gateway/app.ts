@@ -255,6 +255,8 @@ export class App {
     try {
       await this.broker.start();
     } catch (err) {
+      // Free whatever did start (a plain listener before a failing TLS one), so the rollback can bind again.
+      await this.broker.stop().catch(() => {});
       await this.mqtt.stop().catch(() => {});
       throw err;
     }

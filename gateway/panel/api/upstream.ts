@@ -41,6 +41,8 @@ export class UpstreamMeter {
       lastSeq: this.deps.store.outbox.lastSeq(),
       depth: Object.fromEntries(lanes.map((l) => [l.lane, l.depth])) as Record<Lane, number>,
     };
+    // A sample taken at the same instant as the last one replaces it.
+    if (this.samples.length && this.samples[this.samples.length - 1]!.at === s.at) this.samples.pop();
     this.samples.push(s);
     if (this.samples.length > this.keep) this.samples.shift();
     return s;
