@@ -57,7 +57,8 @@ export function deviceRoutes(deps: PanelDeps): RouteDef[] {
             ? 'offline'
             : 'unknown',
       lastEvent: last ? { kind: last.kind, active: last.active, at: last.at } : null,
-      uptime24h: up.get(d.id) ?? null,
+      // No driver reports on it and it never had an outage on record: its uptime is not known.
+      uptime24h: h.reachable === null && last === undefined ? null : (up.get(d.id) ?? null),
       state: deps.deviceState(d.id),
       commands: panelCommands(d),
     };

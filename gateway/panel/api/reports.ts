@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ALARM_CATEGORIES, categoryLabel } from '../../core/alarm.ts';
 import type { PanelDeps } from '../deps.ts';
-import { isDate, localDate, periodRange, type Period } from '../reports/calendar.ts';
+import { isDate, localDate, periodRange, startOfDate, type Period } from '../reports/calendar.ts';
 import { alarmFigures, type Figures } from '../reports/figures.ts';
 import { route, RequestError, type RouteDef } from '../route-table.ts';
 import { SiteIndex } from '../site-index.ts';
@@ -24,7 +24,9 @@ export async function buildReport(deps: PanelDeps, period: Period, date: string 
   if (range.from > now) throw new RequestError(400, 'future', `${day} is in the future`);
   const to = Math.min(range.to, now);
   const alarms = await deps.data.queries.alarmsForReport(range.from, range.to);
-  const figures = alarmFigures(alarms, range.days, tz);
+  // Days still to come are left out of the per-day series.
+  const days = range.days.filter((d) => startOfDate(d, tz) <= now);
+  const figures = alarmFigures(alarms, days, tz);
   const site = new SiteIndex(cfg);
   const devices = [];
   for (const d of cfg.devices.filter((x) => x.enabled)) {
@@ -37,7 +39,7 @@ export async function buildReport(deps: PanelDeps, period: Period, date: string 
     period,
     date: day,
     first: range.first,
-    days: range.days,
+    days,
     from: range.from,
     to: range.to,
     generatedAt: now,

@@ -61,7 +61,7 @@ export function acceptanceDoc(r) {
             h('td', {}, placeText(d.place)),
             h('td', {}, d.gridName),
             h('td', {}, d.gbId ?? ''),
-            h('td', { class: d.status === 'online' ? 'ok-text' : 'bad-text' }, statusText(d.status)),
+            h('td', { class: `nowrap ${d.status === 'online' ? 'ok-text' : 'bad-text'}` }, statusText(d.status)),
             h('td', {}, d.lastEvent ? `${eventLabel(d.lastEvent.kind, lang())} ${time(d.lastEvent.at)}` : '—'),
             h('td', { class: d.walk.passed ? 'ok-text' : 'bad-text' }, d.walk.passed ? `✔ ${time(d.walk.at)}` : d.walk.tested ? '✘' : '—'),
           ),

@@ -31,7 +31,7 @@ export function deviceCard(d, extra) {
       h('span', { title: time(d.health.lastSeen) }, ago(d.health.lastSeen)),
       d.uptime24h !== null ? ` · ${t('uptime')} ${percent(d.uptime24h)}` : '',
     ),
-    d.lastEvent ? h('div', { class: 'muted' }, `${t('lastEvent')}: ${eventLabel(d.lastEvent.kind, lang())} ${ago(d.lastEvent.at)}`) : null,
+    d.lastEvent ? h('div', { class: 'muted' }, `${t('lastEvent')}: ${eventLabel(d.lastEvent.kind, lang(), d.lastEvent.active)} ${ago(d.lastEvent.at)}`) : null,
     d.health.detail ? h('div', { class: 'muted' }, d.health.detail) : null,
     extra,
   );

@@ -39,7 +39,13 @@ const EVENT_ZH = {
   contact: ['门磁', 'Contact'],
   occupancy: ['红外感应', 'Occupancy'],
 };
-export const eventLabel = (k, lang) => (EVENT_ZH[k] ? EVENT_ZH[k][lang === 'en' ? 1 : 0] : k);
+/** An event as guards say it; an inactive one is the condition ending (恢复). */
+export function eventLabel(k, lang, active = true) {
+  const name = EVENT_ZH[k] ? EVENT_ZH[k][lang === 'en' ? 1 : 0] : k;
+  if (active) return name;
+  if (k === 'device_offline') return lang === 'en' ? 'Back online' : '恢复在线';
+  return lang === 'en' ? `${name} ended` : `${name}恢复`;
+}
 
 export function placeText(p) {
   if (!p) return '—';

@@ -23,7 +23,7 @@ function attrsText(e) {
   if (a.door) bits.push(a.door);
   if (a.household) bits.push(a.household);
   if (e.source) bits.push(e.source);
-  return bits.join(' · ');
+  return [...new Set(bits)].filter((b) => b !== e.deviceName).join(' · ');
 }
 
 export async function render(main, { me }) {
@@ -134,12 +134,11 @@ export async function render(main, { me }) {
               { class: e.active ? 'on' : 'off' },
               h('time', {}, time(e.receivedAt)),
               ' ',
-              h('strong', {}, eventLabel(e.kind, lang())),
-              e.active ? '' : ' (恢复/restore)',
+              h('strong', {}, eventLabel(e.kind, lang(), e.active)),
               ' · ',
               e.deviceName,
               attrsText(e) ? ` · ${attrsText(e)}` : '',
-              e.clockTrusted ? '' : h('small', { class: 'muted' }, ' ⏱'),
+              e.clockTrusted ? '' : h('small', { class: 'muted', title: t('untrustedClock') }, ` (${t('boxTime')})`),
             ),
           ),
         ),

@@ -168,7 +168,7 @@ export async function render(main) {
         series: [
           { label: t('device'), value: (_u, i) => devs[i]?.name ?? '' },
           {
-            label: t('uptime'),
+            label: t('uptimeShort'),
             fill: '#15803d99',
             stroke: '#15803d',
             paths: bars,
