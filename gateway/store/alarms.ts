@@ -85,7 +85,12 @@ const UPSERT_SQL = `INSERT OR REPLACE INTO alarms (${UPSERT_COLUMNS.join(',')}) 
  */
 function upstream(a: Alarm, changeSeq: number, entry: AlarmHistoryEntry, outboxSeq: number, now: number): Insert {
   return outboxInsert(
-    { lane: 'alarm', type: entry.action === 'open' ? 'alarm.opened' : 'alarm.updated', occurredAt: entry.at, body: { alarm: { ...a, changeSeq }, change: entry } },
+    {
+      lane: 'alarm',
+      type: entry.action === 'open' ? 'alarm.opened' : 'alarm.updated',
+      occurredAt: entry.at,
+      body: { alarm: { ...a, changeSeq }, change: entry },
+    },
     outboxSeq,
     now,
   );
