@@ -92,42 +92,62 @@ export class SoapClient {
   }
 
   async call(c: SoapCall): Promise<SoapAnswer> {
-    const uri = pathOf(c.url);
+    const res = await this.exchange(c.url, () => this.envelope(c), c);
+    return this.interpret(c.url, c.op, res);
+  }
+
+  /**
+   * POST an envelope, answering one HTTP Digest challenge (the first, or one whose nonce went stale).
+   * `envelope` is called again for the retry so a UsernameToken is never replayed.
+   */
+  async exchange(
+    url: string,
+    envelope: () => string,
+    o: { op: string; timeoutMs: number; action?: string; signal?: AbortSignal; agent?: http.Agent | false },
+  ): Promise<HttpResponse> {
+    const uri = pathOf(url);
     const usedNonce = this.digest.nonce;
-    let res = await this.post(c, this.digest.authorization('POST', uri));
+    let res = await this.post(url, envelope(), o, this.digest.authorization('POST', uri));
     if (res.status === 401) {
       const challenge = parseDigestChallenge(res.headers['www-authenticate']);
       if (challenge && (usedNonce === null || challenge.stale || challenge.nonce !== usedNonce)) {
         // First challenge, or our nonce went stale: answer it once (not an authentication failure).
         this.stats.digestChallenges++;
         this.digest.accept(challenge);
-        res = await this.post(c, this.digest.authorization('POST', uri));
+        res = await this.post(url, envelope(), o, this.digest.authorization('POST', uri));
       }
     }
-    return this.interpret(c, res);
+    return res;
   }
 
-  private post(c: SoapCall, authorization: string | null): Promise<HttpResponse> {
+  private post(
+    url: string,
+    body: string,
+    o: { op: string; timeoutMs: number; action?: string; signal?: AbortSignal; agent?: http.Agent | false },
+    authorization: string | null,
+  ): Promise<HttpResponse> {
     this.stats.requests++;
-    return httpRequest(c.url, {
+    return httpRequest(url, {
       method: 'POST',
       headers: {
-        'Content-Type': `application/soap+xml; charset=utf-8${c.action ? `; action="${c.action}"` : ''}`,
+        'Content-Type': `application/soap+xml; charset=utf-8${o.action ? `; action="${o.action}"` : ''}`,
         ...(authorization ? { Authorization: authorization } : {}),
       },
-      body: this.envelope(c),
-      timeoutMs: c.timeoutMs,
+      body,
+      timeoutMs: o.timeoutMs,
       clock: this.o.clock,
-      agent: c.agent ?? this.o.agent,
-      ...(c.signal ? { signal: c.signal } : {}),
+      agent: o.agent ?? this.o.agent,
+      ...(o.signal ? { signal: o.signal } : {}),
       maxBytes: MAX_SOAP_BYTES,
-      op: c.op,
+      op: o.op,
     });
   }
 
-  private interpret(c: SoapCall, res: HttpResponse): SoapAnswer {
+  /** An HTTP answer → the SOAP response element, or an OnvifError saying what went wrong. */
+  interpret(url: string, op: string, res: HttpResponse): SoapAnswer {
     const raw = res.body.toString('utf8');
-    const where = { url: c.url, op: c.op, status: res.status };
+    const where = { url, op, status: res.status };
+    const c = { op };
     let doc: XmlNode | null = null;
     try {
       doc = raw.trim().startsWith('<') ? parseXml(raw) : null;
