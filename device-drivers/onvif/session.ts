@@ -24,6 +24,8 @@ export interface SessionOptions {
   random?: () => number;
 }
 
+export type WaitReason = 'start' | 'backoff' | 'unreachable' | 'subscription-cap' | 'auth-pause' | 'heartbeat' | 'early-empty' | 'emit-retry';
+
 /** A subscription that answers but no longer delivers (caught by a sync point that brings nothing). */
 class ChannelDead extends Error {}
 
@@ -73,6 +75,8 @@ export class CameraSession {
   /** Last known state of each property (topic + source + key), to tell a sync point's echo from news. */
   private known = new Map<string, boolean | null>();
   private emitFailLoggedAt = -Infinity;
+  /** What the session is waiting for, if it is waiting (not talking to the camera). */
+  waiting: { reason: WaitReason; until: number } | null = null;
 
   constructor(private readonly o: SessionOptions) {
     const d = o.device;
@@ -113,7 +117,7 @@ export class CameraSession {
   start(delayMs = 0): void {
     if (this.running) return;
     this.running = (async () => {
-      if (delayMs > 0) await this.sleep(delayMs);
+      if (delayMs > 0) await this.sleep(delayMs, 'start');
       await this.run();
     })();
   }
@@ -147,10 +151,10 @@ export class CameraSession {
       try {
         if (this.authBlocked) {
           if (this.t.authRetryAfterMs <= 0) {
-            await this.sleep(Number.MAX_SAFE_INTEGER / 2);
+            await this.sleep(Number.MAX_SAFE_INTEGER / 2, 'auth-pause');
             continue;
           }
-          await this.sleep(this.t.authRetryAfterMs);
+          await this.sleep(this.t.authRetryAfterMs, 'auth-pause');
           if (this.stopped) break;
           this.o.log.info('one login attempt after the pause (auth_failed stays until it succeeds)');
         }
@@ -158,7 +162,7 @@ export class CameraSession {
         if (!this.o.device.eventsEnabled) {
           this.attempt = 0;
           this.forceTimeCheck = true; // the clock read is the heartbeat
-          await this.sleep(this.t.heartbeatMs);
+          await this.sleep(this.t.heartbeatMs, 'heartbeat');
           continue;
         }
         if (!this.sub) await this.subscribe();
@@ -286,7 +290,7 @@ export class CameraSession {
         throw new ChannelDead(`a synchronization point brought nothing within ${this.t.syncCheckPulls} pulls: the subscription stopped delivering`);
       }
     }
-    if (r.notifications.length === 0 && clock.monotonic() - started < pullTimeout / 2) await this.sleep(this.t.earlyEmptyPauseMs);
+    if (r.notifications.length === 0 && clock.monotonic() - started < pullTimeout / 2) await this.sleep(this.t.earlyEmptyPauseMs, 'early-empty');
   }
 
   /** One notification → one event, committed before returning (the next pull waits for it). */
@@ -333,7 +337,7 @@ export class CameraSession {
           this.emitFailLoggedAt = this.o.clock.monotonic();
           this.o.log.error({ err: (err as Error).message }, 'could not store a camera event; retrying before the next pull');
         }
-        await this.sleep(this.t.emitRetryMs);
+        await this.sleep(this.t.emitRetryMs, 'emit-retry');
       }
     }
   }
@@ -367,7 +371,7 @@ export class CameraSession {
       log.warn(`${err.message}; recreating it`);
       this.health.channelFailed(err.message);
       await this.dropSubscription(true);
-      await this.sleep(this.backoff(this.t.backoffCapMs));
+      await this.sleep(this.backoff(this.t.backoffCapMs), 'backoff');
       return;
     }
     const e =
@@ -394,7 +398,7 @@ export class CameraSession {
       }
       log.warn({ attempt: this.authFailures, err: e.message }, 'login refused: reading the camera clock again before one more try');
       this.forceTimeCheck = true; // a camera whose clock jumped refuses our Created time
-      await this.sleep(this.backoff(this.t.backoffCapMs));
+      await this.sleep(this.backoff(this.t.backoffCapMs), 'backoff');
       return;
     }
     const answered = e.answered || (await this.probe());
@@ -405,7 +409,7 @@ export class CameraSession {
       this.forceTimeCheck = true;
       // The subscription may well survive a network blip: keep it until it expires, then start over.
       if (this.sub && this.o.clock.monotonic() >= this.sub.expiresAt) this.sub = null;
-      await this.sleep(this.backoff(Math.min(this.t.backoffCapMs, this.t.unreachableCapMs)));
+      await this.sleep(this.backoff(Math.min(this.t.backoffCapMs, this.t.unreachableCapMs)), 'unreachable');
       return;
     }
     this.health.channelFailed(e.message);
@@ -414,7 +418,7 @@ export class CameraSession {
     log.warn({ err: e.message, op: e.detail.op, attempt: this.attempt }, cap ? 'the camera holds its maximum of subscriptions' : 'event channel failed');
     this.health.setNote(cap ? 'the camera holds its maximum number of subscriptions (others may be leaked); waiting for old ones to expire' : null);
     await this.dropSubscription(!e.subscriptionGone);
-    await this.sleep(cap ? this.t.capWaitMs : this.backoff(this.t.backoffCapMs));
+    await this.sleep(cap ? this.t.capWaitMs : this.backoff(this.t.backoffCapMs), cap ? 'subscription-cap' : 'backoff');
   }
 
   /** Forget the subscription; Unsubscribe first when it may still hold a slot on the camera. */
@@ -441,13 +445,15 @@ export class CameraSession {
     return backoffMs(this.attempt, this.t.backoffBaseMs, capMs, this.o.random ?? Math.random);
   }
 
-  private sleep(ms: number): Promise<void> {
+  private sleep(ms: number, reason: WaitReason): Promise<void> {
     if (this.stopped) return Promise.resolve();
+    this.waiting = { reason, until: this.o.clock.monotonic() + ms };
     return new Promise((resolve) => {
       let timer: TimerHandle | null = null;
       const wake = () => {
         timer?.cancel();
         this.sleepers.delete(wake);
+        this.waiting = null;
         resolve();
       };
       this.sleepers.add(wake);
