@@ -206,7 +206,8 @@ export class CameraSession {
     this.timeCheckedAt = this.o.clock.monotonic();
     const t = readSystemDateAndTime(answer.response);
     const previous = this.offsetMs;
-    this.offsetMs = t ? Math.round(t.utcMs - (before + after) / 2) : null;
+    // The camera gives whole seconds: its true time lies anywhere in that second, so take its middle (±0.5 s).
+    this.offsetMs = t ? Math.round(t.utcMs + 500 - (before + after) / 2) : null;
     if (!t && previous !== null) this.o.log.warn('the camera gives no usable date: its event times are not trusted (receive times are used)');
     if (t && (previous === null || Math.abs(previous - this.offsetMs!) > this.t.clockSkewThresholdMs)) {
       this.o.log.info({ offsetMs: this.offsetMs, dateTimeType: t.type, fromLocal: t.fromLocal }, 'camera clock read');

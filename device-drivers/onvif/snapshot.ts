@@ -38,7 +38,7 @@ export async function fetchSnapshot(
   if (res.status === 401) {
     const challenge = parseDigestChallenge(res.headers['www-authenticate']);
     const basic = /^\s*Basic\b/i.test(String(res.headers['www-authenticate'] ?? ''));
-    if (challenge && (usedNonce === null || challenge.stale || challenge.nonce !== usedNonce)) {
+    if (challenge && (usedNonce === null || challenge.stale)) {
       digest.accept(challenge);
       res = await get(digest.authorization('GET', uri));
     } else if (basic) {

@@ -110,8 +110,9 @@ export class SoapClient {
     let res = await this.post(url, envelope(), o, this.digest.authorization('POST', uri));
     if (res.status === 401) {
       const challenge = parseDigestChallenge(res.headers['www-authenticate']);
-      if (challenge && (usedNonce === null || challenge.stale || challenge.nonce !== usedNonce)) {
-        // First challenge, or our nonce went stale: answer it once (not an authentication failure).
+      // Answer a first challenge, or one saying our nonce went stale (RFC 7616). A plain 401 to credentials we
+      // sent is a refused login: retrying it with the fresh nonce would count twice against the camera's lockout.
+      if (challenge && (usedNonce === null || challenge.stale)) {
         this.stats.digestChallenges++;
         this.digest.accept(challenge);
         res = await this.post(url, envelope(), o, this.digest.authorization('POST', uri));

@@ -235,6 +235,13 @@ export class SimCamera {
     return true;
   }
 
+  /** The client of a waiting pull went away (connection closed): forget that pull. */
+  cancelPull(s: Subscription, respond: (messages: QueuedMessage[]) => void): void {
+    if (s.pending?.respond !== respond) return;
+    s.pending.timer.cancel();
+    s.pending = null;
+  }
+
   /**
    * The camera loses its subscriptions. 'fault': they are forgotten (requests on them fault, as after a
    * reboot). 'silent': they keep answering — pulls return empty, Renew and SetSynchronizationPoint

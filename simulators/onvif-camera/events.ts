@@ -68,7 +68,7 @@ const unknownSubscription = (id: string) =>
   fault('Sender', ['wsrf:ResourceUnknownFault'], `no subscription ${id} (it ended or was never created)`, '<wsrf:ResourceUnknownFault/>');
 
 /** Operations on one subscription (its own address). A pull may answer later: it returns a promise. */
-export function handleSubscription(cam: SimCamera, id: string, op: string, body: Node): Reply | Promise<Reply> {
+export function handleSubscription(cam: SimCamera, id: string, op: string, body: Node, onClientGone: (fn: () => void) => void): Reply | Promise<Reply> {
   const s = cam.subscriptions.get(id);
   if (!s) return unknownSubscription(id);
   switch (op) {
@@ -79,7 +79,9 @@ export function handleSubscription(cam: SimCamera, id: string, op: string, body:
         return fault('Sender', ['ter:InvalidArgVal'], 'PullMessages needs a Timeout (xs:duration) and a positive MessageLimit');
       }
       return new Promise<Reply>((resolve) => {
-        const accepted = cam.pull(s, limit, timeout, (messages) => resolve(pullResponse(cam, s, messages)));
+        const respond = (messages: QueuedMessage[]) => resolve(pullResponse(cam, s, messages));
+        const accepted = cam.pull(s, limit, timeout, respond);
+        if (accepted) onClientGone(() => cam.cancelPull(s, respond));
         if (!accepted) {
           resolve(
             fault(

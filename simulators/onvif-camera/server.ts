@@ -72,7 +72,7 @@ export class CameraServer {
       if (req.method !== 'POST') return send(res, { status: 405, body: 'POST SOAP here', contentType: 'text/plain' });
       const raw = await readBody(req);
       if (raw === null) return send(res, { status: 413, body: 'request too large', contentType: 'text/plain' });
-      const reply = await this.soap(url.pathname, req, raw);
+      const reply = await this.soap(url.pathname, req, raw, (fn) => res.on('close', () => !res.writableFinished && fn()));
       if (this.cam.faults.slowMs > 0) await new Promise<void>((r) => this.cam.clock.setTimer(this.cam.faults.slowMs, r));
       if (!res.destroyed) send(res, reply);
     } catch (err) {
@@ -80,7 +80,7 @@ export class CameraServer {
     }
   }
 
-  private async soap(pathname: string, req: http.IncomingMessage, raw: string): Promise<Reply> {
+  private async soap(pathname: string, req: http.IncomingMessage, raw: string, onClientGone: (fn: () => void) => void): Promise<Reply> {
     const doc = parse(raw);
     const env = get(doc, 'Envelope');
     const body = get(env, 'Body');
@@ -95,7 +95,7 @@ export class CameraServer {
       if (denied) return denied;
     }
     const sub = /^\/onvif\/subscription\/([^/]+)$/.exec(pathname);
-    if (sub) return handleSubscription(this.cam, sub[1]!, op, opBody);
+    if (sub) return handleSubscription(this.cam, sub[1]!, op, opBody, onClientGone);
     return (
       handleDevice(this.cam, op, opBody) ??
       handleMedia(this.cam, op, opBody) ??
