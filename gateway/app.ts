@@ -16,6 +16,10 @@ import { MqttDriver } from '../device-drivers/mqtt/driver.ts';
 import { Commands } from './commands.ts';
 import { mqttAccounts } from './broker/accounts.ts';
 import { loadOrCreateSalt } from './store/salt.ts';
+import { join } from 'node:path';
+import { OnvifDriver } from '../device-drivers/onvif/driver.ts';
+import type { OnvifTuning } from '../device-drivers/onvif/tuning.ts';
+import { SnapshotStore } from './store/snapshots.ts';
 
 export interface AppOptions {
   config: SiteConfig;
@@ -27,6 +31,8 @@ export interface AppOptions {
   httpPort?: number;
   /** Override the MQTT port (tests use 0). */
   brokerPort?: number;
+  /** ONVIF event client timings (tests shorten them). */
+  onvif?: Partial<OnvifTuning>;
 }
 
 export type GatewayTopics = {
@@ -35,6 +41,8 @@ export type GatewayTopics = {
 
 const MB = 1024 * 1024;
 const DAY = 86_400_000;
+/** Snapshot files beside the database: at most this much, this old (pictures linked to alarms are removed last). */
+const SNAPSHOT_BUDGET = { maxBytes: 512 * MB, maxAgeMs: 30 * DAY };
 
 /**
  * The composition root: the only place that knows every part. It opens the
@@ -50,6 +58,8 @@ export class App {
   broker!: Broker;
   mqtt!: MqttDriver;
   commands!: Commands;
+  onvif!: OnvifDriver;
+  snapshots!: SnapshotStore;
   private credentialSalt!: Buffer;
   private components: Component[] = [];
   private started: Component[] = [];
@@ -122,9 +132,26 @@ export class App {
       credentialSalt: this.credentialSalt,
       offlineDebounceSeconds: config.rules.offlineDebounceSeconds,
     });
+    this.snapshots = await SnapshotStore.open({
+      writer: this.store.writer,
+      dbFile: this.store.file,
+      dir: join(dataDir, 'snapshots'),
+      clock: this.clock,
+      log: this.log.child({ part: 'snapshots' }),
+      budget: SNAPSHOT_BUDGET,
+    });
+    this.onvif = new OnvifDriver({
+      sink: this.ingest,
+      clock: this.clock,
+      log: this.log.child({ part: 'onvif' }),
+      devices: config.devices,
+      offlineDebounceSeconds: config.rules.offlineDebounceSeconds,
+      snapshots: this.snapshots,
+      ...(this.o.onvif ? { tuning: this.o.onvif } : {}),
+    });
     this.commands = new Commands({
       store: this.store,
-      driverFor: (id) => (this.mqtt.handles(id) ? this.mqtt : undefined),
+      driverFor: (id) => (this.mqtt.handles(id) ? this.mqtt : this.onvif.handles(id) ? this.onvif : undefined),
       clock: this.clock,
       log: this.log.child({ part: 'commands' }),
     });
@@ -135,7 +162,14 @@ export class App {
     await this.http.app.register(healthRoutes, { boxId: config.site.boxId, version: this.o.version, startedAt, store: this.store, metrics: this.metrics });
 
     // Drivers before the broker, so no device message arrives before its handler; the broker before HTTP.
-    this.components = [new Housekeeping(this.store, this.clock, this.log.child({ part: 'housekeeping' })), this.mqtt, this.broker, this.http];
+    this.components = [
+      new Housekeeping(this.store, this.clock, this.log.child({ part: 'housekeeping' })),
+      this.snapshots,
+      this.mqtt,
+      this.onvif,
+      this.broker,
+      this.http,
+    ];
     for (const c of this.components) {
       await c.start();
       this.started.push(c);

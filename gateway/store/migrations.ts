@@ -158,6 +158,26 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX events_dedupe ON events(device_id, dedupe_key) WHERE dedupe_key IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'snapshot records (the pictures are files beside the database)',
+    sql: `
+      CREATE TABLE snapshots (
+        id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        taken_at INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        content_type TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        file TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        command_id TEXT,
+        alarm_id TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX snapshots_taken ON snapshots(taken_at);
+      CREATE INDEX snapshots_device ON snapshots(device_id, taken_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
