@@ -16,6 +16,9 @@ import { MqttDriver } from '../device-drivers/mqtt/driver.ts';
 import { Commands } from './commands.ts';
 import { mqttAccounts } from './broker/accounts.ts';
 import { loadOrCreateSalt } from './store/salt.ts';
+import { createCountyPush, type CountyPush } from '../cloud-bridge/push/index.ts';
+import type { DeviceInfo, FeedAlarm } from './core/county.ts';
+import { CountyStores } from './store/county.ts';
 
 export interface AppOptions {
   config: SiteConfig;
@@ -31,6 +34,8 @@ export interface AppOptions {
 
 export type GatewayTopics = {
   'event.stored': StoredEvent;
+  /** An alarm was opened or changed (committed). */
+  'alarm.changed': FeedAlarm;
 };
 
 const MB = 1024 * 1024;
@@ -50,6 +55,8 @@ export class App {
   broker!: Broker;
   mqtt!: MqttDriver;
   commands!: Commands;
+  county: CountyStores | null = null;
+  push: CountyPush | null = null;
   private credentialSalt!: Buffer;
   private components: Component[] = [];
   private started: Component[] = [];
@@ -66,6 +73,7 @@ export class App {
     const { config, dataDir } = this.o;
     const s = config.storage;
     const startedAt = this.clock.now();
+    const startedAtMono = this.clock.monotonic();
     this.store = await Store.open({
       dir: dataDir,
       clock: this.clock,
@@ -134,8 +142,32 @@ export class App {
     );
     await this.http.app.register(healthRoutes, { boxId: config.site.boxId, version: this.o.version, startedAt, store: this.store, metrics: this.metrics });
 
+    // County bridge: push (HTTP or MQTT) with heartbeats and device status; woken by every commit that may have enqueued.
+    this.county = await CountyStores.open(this.store, this.clock);
+    this.store.alarms.onChange((a) => this.bus.emit('alarm.changed', a));
+    const bridge: Component[] = [];
+    if (county?.enabled) {
+      const push = await createCountyPush({
+        boxId: config.site.boxId,
+        version: this.o.version,
+        config: county,
+        outbox: this.store.outbox,
+        heartbeat: this.county.push,
+        deviceStatus: this.county.push,
+        health: { health: () => this.mqtt.health() },
+        devices: deviceInfos(config),
+        clock: this.clock,
+        log: this.log.child({ part: 'county-push' }),
+        startedAtMono,
+      });
+      this.push = push;
+      this.bus.on('event.stored', () => push.pusher.wake());
+      this.bus.on('alarm.changed', () => push.pusher.wake());
+      bridge.push(...push.components);
+    }
+
     // Drivers before the broker, so no device message arrives before its handler; the broker before HTTP.
-    this.components = [new Housekeeping(this.store, this.clock, this.log.child({ part: 'housekeeping' })), this.mqtt, this.broker, this.http];
+    this.components = [new Housekeeping(this.store, this.clock, this.log.child({ part: 'housekeeping' })), this.mqtt, this.broker, this.http, ...bridge];
     for (const c of this.components) {
       await c.start();
       this.started.push(c);
@@ -154,7 +186,22 @@ export class App {
       }
     }
     this.started = [];
+    await this.county?.close().catch((err: Error) => this.log.error({ err }, 'county read connection failed to close'));
     if (this.store) await this.store.close();
     this.log.info('gateway stopped: pending writes committed, database closed');
   }
+}
+
+/** The site's devices as the county sees them. */
+function deviceInfos(config: SiteConfig): DeviceInfo[] {
+  return config.devices.map((d) => ({
+    id: d.id,
+    name: d.name,
+    kind: d.kind,
+    grid: d.grid,
+    place: d.place,
+    gbId: d.gbId ?? null,
+    enabled: d.enabled,
+    eventsEnabled: d.kind === 'onvif_camera' ? d.eventsEnabled : null,
+  }));
 }
