@@ -3,7 +3,7 @@ import type { SiteConfig } from '../config/schema.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import type { Component } from './core/component.ts';
 import { Bus } from './core/bus.ts';
-import { boxEvent, type StoredEvent } from './core/events.ts';
+import { boxEvent, type EventKind, type StoredEvent } from './core/events.ts';
 import { Ingest } from './ingest.ts';
 import { Metrics } from './metrics.ts';
 import { healthRoutes } from './panel/health.ts';
@@ -19,6 +19,8 @@ import { loadOrCreateSalt } from './store/salt.ts';
 import { createCountyPush, type CountyPush } from '../cloud-bridge/push/index.ts';
 import type { DeviceInfo, FeedAlarm } from './core/county.ts';
 import { CountyStores } from './store/county.ts';
+import { countyPullApi, PREFIX as COUNTY_API_PREFIX } from '../cloud-bridge/pull-api/plugin.ts';
+import { COUNTY_API_DEFAULTS } from '../config/schema/county-api.ts';
 
 export interface AppOptions {
   config: SiteConfig;
@@ -164,6 +166,35 @@ export class App {
       this.bus.on('event.stored', () => push.pusher.wake());
       this.bus.on('alarm.changed', () => push.pusher.wake());
       bridge.push(...push.components);
+    }
+
+    // County pull API on the panel's HTTP server; tokens are checked with the broker's async, constant-time scrypt verifier.
+    if (config.countyApi.enabled) {
+      const tokens = config.countyApi.tokens;
+      const tokenCheck = await Credentials.create(
+        tokens.map((t) => ({
+          principal: { kind: 'bridge' as const, id: t.name }, // a named credential; the kind is not used for tokens
+          ...(t.token.hash ? { hash: t.token.hash } : { password: t.token.reveal() }),
+          enabled: true,
+        })),
+      );
+      await this.http.app.register(countyPullApi, {
+        prefix: COUNTY_API_PREFIX,
+        county: this.county.port(),
+        changes: { onAlarmChanged: (fn) => this.bus.on('alarm.changed', fn), onEventStored: (fn) => this.bus.on('event.stored', fn) },
+        snapshots: { read: async () => null }, // evidence snapshots land with the camera driver
+        tokens: { names: tokens.map((t) => t.name), verify: async (name, secret) => (await tokenCheck.verify(name, Buffer.from(secret))).ok },
+        consumers: tokens.map((t) => ({ name: t.name, scopes: t.scopes })),
+        devices: deviceInfos(config),
+        health: { health: () => this.mqtt.health() },
+        site: config.site,
+        grids: config.grids,
+        eventKinds: config.upstream.forward.eventKinds as EventKind[],
+        requestsPerMinute: config.countyApi.requestsPerMinute ?? COUNTY_API_DEFAULTS.requestsPerMinute,
+        maxWaitSeconds: config.countyApi.maxWaitSeconds ?? COUNTY_API_DEFAULTS.maxWaitSeconds,
+        version: this.o.version,
+        log: this.log.child({ part: 'county-api' }),
+      });
     }
 
     // Drivers before the broker, so no device message arrives before its handler; the broker before HTTP.

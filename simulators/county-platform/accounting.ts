@@ -248,6 +248,8 @@ export interface BatchResult {
   /** Envelopes first seen in this batch. */
   fresh: number;
   duplicates: number;
+  /** Ids already taken before: acked again, not processed again. */
+  duplicateIds: string[];
 }
 
 /** All boxes' accounts. */
@@ -271,7 +273,7 @@ export class Accounting {
   ): BatchResult {
     const now = Date.now();
     const box = this.box(boxId);
-    const out: BatchResult = { accepted: [], rejected: [], fresh: 0, duplicates: 0 };
+    const out: BatchResult = { accepted: [], rejected: [], fresh: 0, duplicates: 0, duplicateIds: [] };
     this.batches++;
     envelopes.forEach((raw, i) => {
       const why = invalid(raw, boxId, opts.maxEnvelopeBytes);
@@ -285,6 +287,7 @@ export class Accounting {
       if (box.has(e.id)) {
         box.duplicate();
         out.duplicates++;
+        out.duplicateIds.push(e.id);
         out.accepted.push(e.id);
         return;
       }
