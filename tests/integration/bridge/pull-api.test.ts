@@ -35,6 +35,10 @@ afterAll(async () => {
   t.cleanup();
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, asserted on field by field
+type Json = any;
+const body = async (r: Response | Promise<Response>): Promise<Json> => (await r).json();
+
 const get = (path: string, token = READ) => fetch(`${api}${path}`, { headers: { authorization: `Bearer ${token}` } });
 const post = (path: string, body: unknown, token = OPS) =>
   fetch(`${api}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -66,12 +70,12 @@ describe('tokens', () => {
     const none = await fetch(`${api}/alarms`);
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
-    expect(await none.json()).toMatchObject({ error: 'unauthorized' });
+    expect(await body(none)).toMatchObject({ error: 'unauthorized' });
     expect((await get('/alarms', 'not-a-token-at-all')).status).toBe(401);
     const a = await openAlarm();
     const refused = await post(`/alarms/${a.id}/status`, { status: '交办', note: 'x' }, READ);
     expect(refused.status).toBe(403);
-    expect((await refused.json()).message).toMatch(/token "county-reader" has scopes \[read\]; this call needs "write_back"/);
+    expect((await body(refused)).message).toMatch(/token "county-reader" has scopes \[read\]; this call needs "write_back"/);
     expect((await post(`/alarms/${a.id}/status`, { status: '交办', note: '请核查' }, OPS)).status).toBe(200);
     expect((await get('/alarms', OPS)).status).toBe(200);
     const audit = await app.store.audit.list({ action: 'county_api.token_refused' });
@@ -81,11 +85,11 @@ describe('tokens', () => {
 
 describe('alarms by cursor', () => {
   it('pages alarms after a cursor, and a restarted puller resumes after its committed cursor', async () => {
-    const head0 = Number((await (await get('/alarms?limit=1000')).json()).nextCursor);
+    const head0 = Number((await body(get('/alarms?limit=1000'))).nextCursor);
     const opened = [await openAlarm(), await openAlarm(), await openAlarm()];
-    const page = await (await get(`/alarms?cursor=${head0}&limit=2`)).json();
+    const page = await body(get(`/alarms?cursor=${head0}&limit=2`));
     expect(page.items.map((a: { id: string }) => a.id)).toEqual(opened.slice(0, 2).map((a) => a.id));
-    const rest = await (await get(`/alarms?cursor=${page.nextCursor}`)).json();
+    const rest = await body(get(`/alarms?cursor=${page.nextCursor}`));
     expect(rest.items.map((a: { id: string }) => a.id)).toEqual([opened[2]!.id]);
 
     const first = new Puller({ base: app.http.url, token: READ });
@@ -95,33 +99,33 @@ describe('alarms by cursor', () => {
     const restarted = new Puller({ base: app.http.url, token: READ });
     expect(await restarted.once('alarms')).toBe(1); // only what came after the commit
     expect([...restarted.alarms.keys()]).toEqual([more.id]);
-    const acks = await (await get('/acks')).json();
+    const acks = await body(get('/acks'));
     expect(acks).toMatchObject({ consumer: 'county-reader', cursors: [{ stream: 'alarms', cursor: restarted.cursors.alarms }] });
   });
 
   it('filters by status, level and grid, and refuses a cursor the box never issued', async () => {
-    const head = Number((await (await get('/alarms?limit=1000')).json()).nextCursor);
+    const head = Number((await body(get('/alarms?limit=1000'))).nextCursor);
     await openAlarm({ level: 3, category: 'hazard' });
     const urgent = await openAlarm({ level: 1, category: 'fire', grid: '320602001001-01' });
-    const onlyUrgent = await (await get(`/alarms?cursor=${head}&minLevel=2&category=fire,help`)).json();
+    const onlyUrgent = await body(get(`/alarms?cursor=${head}&minLevel=2&category=fire,help`));
     expect(onlyUrgent.items.map((a: { id: string }) => a.id)).toEqual([urgent.id]);
     expect(Number(onlyUrgent.nextCursor)).toBeGreaterThan(head); // the cursor moves past what the filter skipped
     const bad = await get('/alarms?status=open');
     expect(bad.status).toBe(400);
-    expect((await bad.json()).message).toMatch(/status/);
+    expect((await body(bad)).message).toMatch(/status/);
     const ahead = await get('/alarms?cursor=99999999');
     expect(ahead.status).toBe(409);
-    expect((await ahead.json()).message).toMatch(/past the newest alarms entry/);
+    expect((await body(ahead)).message).toMatch(/past the newest alarms entry/);
     expect((await post('/acks', { stream: 'alarms', cursor: '99999999' }, READ)).status).toBe(409);
   });
 
   it('wakes a long-poll as soon as a new alarm is committed', async () => {
-    const head = (await (await get('/alarms?limit=1000')).json()).nextCursor;
+    const head = (await body(get('/alarms?limit=1000'))).nextCursor;
     const started = Date.now();
     const pending = get(`/alarms?cursor=${head}&wait=20`);
     await new Promise((r) => setTimeout(r, 400));
     const a = await openAlarm({ title: '周界报警' });
-    const page = await (await pending).json();
+    const page = await body(pending);
     const took = Date.now() - started;
     expect(page.items.map((x: { id: string }) => x.id)).toEqual([a.id]);
     expect(took).toBeGreaterThanOrEqual(390);
@@ -129,9 +133,9 @@ describe('alarms by cursor', () => {
   });
 
   it('answers an empty long-poll when its wait runs out', async () => {
-    const head = (await (await get('/alarms?limit=1000')).json()).nextCursor;
+    const head = (await body(get('/alarms?limit=1000'))).nextCursor;
     const started = Date.now();
-    const page = await (await get(`/alarms?cursor=${head}&wait=1`)).json();
+    const page = await body(get(`/alarms?cursor=${head}&wait=1`));
     expect(page.items).toEqual([]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
   });
@@ -142,14 +146,12 @@ describe('write-back', () => {
     const a = await openAlarm();
     const r1 = await post(`/alarms/${a.id}/status`, { status: '交办', note: '请网格员张秀兰现场核查', operator: '值班员李', requestId: 'req-1' });
     expect(r1.status).toBe(200);
-    expect(await r1.json()).toMatchObject({ duplicate: false, alarm: { id: a.id, countyStatus: '交办', status: 'new' } });
-    const again = await (
-      await post(`/alarms/${a.id}/status`, { status: '交办', note: '请网格员张秀兰现场核查', operator: '值班员李', requestId: 'req-1' })
-    ).json();
+    expect(await body(r1)).toMatchObject({ duplicate: false, alarm: { id: a.id, countyStatus: '交办', status: 'new' } });
+    const again = await body(post(`/alarms/${a.id}/status`, { status: '交办', note: '请网格员张秀兰现场核查', operator: '值班员李', requestId: 'req-1' }));
     expect(again.duplicate).toBe(true);
-    const rated = await (await post(`/alarms/${a.id}/status`, { status: '评价', rating: 5, note: '处置及时' })).json();
+    const rated = await body(post(`/alarms/${a.id}/status`, { status: '评价', rating: 5, note: '处置及时' }));
     expect(rated.alarm.countyStatus).toBe('评价');
-    const detail = await (await get(`/alarms/${a.id}`)).json();
+    const detail = await body(get(`/alarms/${a.id}`));
     const county = detail.history.filter((h: { action: string }) => h.action === 'county_status');
     expect(county).toEqual([
       expect.objectContaining({ actor: 'county', note: '交办（值班员李）：请网格员张秀兰现场核查' }),
@@ -175,11 +177,11 @@ describe('write-back', () => {
 
 describe('events, devices, coverage, figures, evidence, OpenAPI', () => {
   it('serves device events with their place, by cursor', async () => {
-    const head = (await (await get('/events?limit=1000')).json()).nextCursor;
+    const head = (await body(get('/events?limit=1000'))).nextCursor;
     const door = await connect(app.mqttUrl, { clientId: 'door-2', username: 'door-2', password: 'door-2-demo' });
     await publish(door, 'sw/v1/door-2/event', JSON.stringify({ id: 'd2-1', type: 'access', result: 'granted', method: 'card', credential: '04A1B2C3' }));
     await end(door);
-    const page = await (await get(`/events?cursor=${head}&kind=access_granted`)).json();
+    const page = await body(get(`/events?cursor=${head}&kind=access_granted`));
     expect(page.items).toEqual([
       expect.objectContaining({ kind: 'access_granted', deviceId: 'door-2', grid: '320602001001-01', place: { point: 'entrance' }, lane: 'record' }),
     ]);
@@ -187,17 +189,17 @@ describe('events, devices, coverage, figures, evidence, OpenAPI', () => {
   });
 
   it('lists devices with health and uptime, coverage, and figures', async () => {
-    const devices = await (await get('/devices')).json();
+    const devices = await body(get('/devices'));
     expect(devices.items.map((d: { id: string }) => d.id)).toEqual(['panel-1', 'door-1', 'door-2', 'sos-1']);
     expect(devices.items[0]).toMatchObject({ kind: 'alarm_panel', pointType: 'entrance', gbId: null, eventChannel: 'n/a', uptime: { last24h: null } });
-    const cov = await (await get('/coverage')).json();
+    const cov = await body(get('/coverage'));
     expect(cov).toMatchObject({ site: { kind: 'urban_estate' }, rule: null, compliant: null, total: { cameras: 0 } });
     const from = Date.now();
     const a = await openAlarm({ category: 'fire' });
     await openAlarm({ category: 'fire', grid: '320602001001-02' });
     await app.store.alarms.act(a.id, 'accept', '保安王');
     await app.store.alarms.act(a.id, 'resolve', '保安王');
-    const stats = await (await get(`/stats?from=${from}&to=${new Date(Date.now() + 1000).toISOString()}`)).json();
+    const stats = await body(get(`/stats?from=${from}&to=${new Date(Date.now() + 1000).toISOString()}`));
     expect(stats.total).toMatchObject({ reported: 2, accepted: 1, closed: 1, closureRate: 0.5, falseAlarms: 0 });
     expect(stats.total.meanTimeToCloseSeconds).toBeGreaterThanOrEqual(0);
     expect(stats.byCategory.find((c: { category: string }) => c.category === 'fire')).toMatchObject({ reported: 2, closed: 1 });
@@ -212,14 +214,14 @@ describe('events, devices, coverage, figures, evidence, OpenAPI', () => {
     const a = await openAlarm({ snapshots: ['snap-1'] });
     const r = await get(`/alarms/${a.id}/evidence/snap-1`);
     expect(r.status).toBe(404);
-    expect((await r.json()).message).toMatch(/not stored on this box/);
+    expect((await body(r)).message).toMatch(/not stored on this box/);
     expect((await get(`/alarms/${a.id}/evidence/snap-2`)).status).toBe(404);
   });
 
   it('publishes an OpenAPI document generated from the route schemas', async () => {
     const r = await fetch(`${api}/openapi.json`);
     expect(r.status).toBe(200);
-    const doc = await r.json();
+    const doc = await body(r);
     expect(doc.openapi).toBe('3.0.3');
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/acks',
