@@ -96,11 +96,11 @@ describe('HMAC-SHA256 request signing', () => {
     expect(replay.status).toBe(401);
     expect(await replay.json()).toEqual({ error: 'replayed request: this nonce was already used' });
     const tampered = await send(headers, Buffer.from(JSON.stringify(batch(2))));
-    expect((await tampered.json()).error).toBe('signature does not match');
+    expect(((await tampered.json()) as { error: string }).error).toBe('signature does not match');
     const wrong = await send({ 'content-type': 'application/json', ...signHeaders('box-key-1', 'not-the-secret', body, Date.now()) });
-    expect((await wrong.json()).error).toBe('signature does not match');
+    expect(((await wrong.json()) as { error: string }).error).toBe('signature does not match');
     const stale = await send({ 'content-type': 'application/json', ...signHeaders('box-key-1', 'hmac-secret-of-the-box', body, Date.now() - 3_600_000) });
-    expect((await stale.json()).error).toMatch(/timestamp is -3600 s off the county's clock/);
+    expect(((await stale.json()) as { error: string }).error).toMatch(/timestamp is -3600 s off the county's clock/);
   });
 });
 
