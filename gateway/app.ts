@@ -3,7 +3,7 @@ import type { SiteConfig } from '../config/schema.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import type { Component } from './core/component.ts';
 import { Bus } from './core/bus.ts';
-import { boxEvent, type StoredEvent } from './core/events.ts';
+import { boxEvent, type EventKind, type StoredEvent } from './core/events.ts';
 import { Ingest } from './ingest.ts';
 import { Metrics } from './metrics.ts';
 import { healthRoutes } from './panel/health.ts';
@@ -13,6 +13,7 @@ import { Store } from './store/store.ts';
 import { Broker } from './broker/broker.ts';
 import { Credentials } from './broker/credentials.ts';
 import { MqttDriver } from '../device-drivers/mqtt/driver.ts';
+import type { DeviceHealth } from './core/driver.ts';
 import { Commands } from './commands.ts';
 import { mqttAccounts } from './broker/accounts.ts';
 import { loadOrCreateSalt } from './store/salt.ts';
@@ -20,6 +21,11 @@ import { join } from 'node:path';
 import { OnvifDriver } from '../device-drivers/onvif/driver.ts';
 import type { OnvifTuning } from '../device-drivers/onvif/tuning.ts';
 import { SnapshotStore } from './store/snapshots.ts';
+import { createCountyPush, type CountyPush } from '../cloud-bridge/push/index.ts';
+import type { DeviceInfo, FeedAlarm } from './core/county.ts';
+import { CountyStores } from './store/county.ts';
+import { countyPullApi, PREFIX as COUNTY_API_PREFIX } from '../cloud-bridge/pull-api/plugin.ts';
+import { COUNTY_API_DEFAULTS } from '../config/schema/county-api.ts';
 
 export interface AppOptions {
   config: SiteConfig;
@@ -37,6 +43,8 @@ export interface AppOptions {
 
 export type GatewayTopics = {
   'event.stored': StoredEvent;
+  /** An alarm was opened or changed (committed). */
+  'alarm.changed': FeedAlarm;
 };
 
 const MB = 1024 * 1024;
@@ -60,6 +68,8 @@ export class App {
   commands!: Commands;
   onvif!: OnvifDriver;
   snapshots!: SnapshotStore;
+  county: CountyStores | null = null;
+  push: CountyPush | null = null;
   private credentialSalt!: Buffer;
   private components: Component[] = [];
   private started: Component[] = [];
@@ -76,6 +86,7 @@ export class App {
     const { config, dataDir } = this.o;
     const s = config.storage;
     const startedAt = this.clock.now();
+    const startedAtMono = this.clock.monotonic();
     this.store = await Store.open({
       dir: dataDir,
       clock: this.clock,
@@ -161,6 +172,66 @@ export class App {
     );
     await this.http.app.register(healthRoutes, { boxId: config.site.boxId, version: this.o.version, startedAt, store: this.store, metrics: this.metrics });
 
+    // County bridge: push (HTTP or MQTT) with heartbeats and device status; woken by every commit that may have enqueued.
+    this.county = await CountyStores.open(this.store, this.clock);
+    this.store.alarms.onChange((a) => this.bus.emit('alarm.changed', a));
+    const bridge: Component[] = [];
+    if (county?.enabled) {
+      const push = await createCountyPush({
+        boxId: config.site.boxId,
+        version: this.o.version,
+        config: county,
+        outbox: this.store.outbox,
+        heartbeat: this.county.push,
+        deviceStatus: this.county.push,
+        health: { health: () => this.deviceHealth() },
+        devices: deviceInfos(config),
+        clock: this.clock,
+        log: this.log.child({ part: 'county-push' }),
+        startedAtMono,
+      });
+      this.push = push;
+      this.bus.on('event.stored', () => push.pusher.wake());
+      this.bus.on('alarm.changed', () => push.pusher.wake());
+      bridge.push(...push.components);
+    }
+
+    // County pull API on the panel's HTTP server; tokens are checked with the broker's async, constant-time scrypt verifier.
+    if (config.countyApi.enabled) {
+      const tokens = config.countyApi.tokens;
+      const tokenCheck = await Credentials.create(
+        tokens.map((t) => ({
+          principal: { kind: 'bridge' as const, id: t.name }, // a named credential; the kind is not used for tokens
+          ...(t.token.hash ? { hash: t.token.hash } : { password: t.token.reveal() }),
+          enabled: true,
+        })),
+      );
+      await this.http.app.register(countyPullApi, {
+        prefix: COUNTY_API_PREFIX,
+        county: this.county.port(),
+        changes: { onAlarmChanged: (fn) => this.bus.on('alarm.changed', fn), onEventStored: (fn) => this.bus.on('event.stored', fn) },
+        snapshots: {
+          // Only a snapshot that is evidence of that alarm: an id alone opens nothing.
+          read: async (alarmId, snapshotId) => {
+            if (!(await this.store.alarms.get(alarmId))?.snapshots.includes(snapshotId)) return null;
+            const s = await this.snapshots.read(snapshotId);
+            return s ? { contentType: s.contentType, data: s.bytes } : null;
+          },
+        },
+        tokens: { names: tokens.map((t) => t.name), verify: async (name, secret) => (await tokenCheck.verify(name, Buffer.from(secret))).ok },
+        consumers: tokens.map((t) => ({ name: t.name, scopes: t.scopes })),
+        devices: deviceInfos(config),
+        health: { health: () => this.deviceHealth() },
+        site: config.site,
+        grids: config.grids,
+        eventKinds: config.upstream.forward.eventKinds as EventKind[],
+        requestsPerMinute: config.countyApi.requestsPerMinute ?? COUNTY_API_DEFAULTS.requestsPerMinute,
+        maxWaitSeconds: config.countyApi.maxWaitSeconds ?? COUNTY_API_DEFAULTS.maxWaitSeconds,
+        version: this.o.version,
+        log: this.log.child({ part: 'county-api' }),
+      });
+    }
+
     // Drivers before the broker, so no device message arrives before its handler; the broker before HTTP.
     this.components = [
       new Housekeeping(this.store, this.clock, this.log.child({ part: 'housekeeping' })),
@@ -169,6 +240,7 @@ export class App {
       this.onvif,
       this.broker,
       this.http,
+      ...bridge,
     ];
     for (const c of this.components) {
       await c.start();
@@ -176,6 +248,11 @@ export class App {
     }
     if (this.store.uncleanShutdown) this.log.warn('the previous run did not shut down cleanly (power cut or kill); committed events were kept');
     this.log.info({ boxId: config.site.boxId, dataDir, lastSeq: this.store.events.lastSeq() }, 'gateway started');
+  }
+
+  /** Health of every device, from the driver that speaks to it. */
+  deviceHealth(): DeviceHealth[] {
+    return [...this.mqtt.health(), ...this.onvif.health()];
   }
 
   /** Stop components in reverse order, then commit what is pending and close the database. */
@@ -188,7 +265,22 @@ export class App {
       }
     }
     this.started = [];
+    await this.county?.close().catch((err: Error) => this.log.error({ err }, 'county read connection failed to close'));
     if (this.store) await this.store.close();
     this.log.info('gateway stopped: pending writes committed, database closed');
   }
+}
+
+/** The site's devices as the county sees them. */
+function deviceInfos(config: SiteConfig): DeviceInfo[] {
+  return config.devices.map((d) => ({
+    id: d.id,
+    name: d.name,
+    kind: d.kind,
+    grid: d.grid,
+    place: d.place,
+    gbId: d.gbId ?? null,
+    enabled: d.enabled,
+    eventsEnabled: d.kind === 'onvif_camera' ? d.eventsEnabled : null,
+  }));
 }

@@ -5,7 +5,7 @@ import type { Db } from './db.ts';
 import { outboxInsert } from './outbox.ts';
 import type { GroupCommitWriter, Insert, Statement } from './writer.ts';
 
-interface AlarmRow {
+export interface AlarmRow {
   id: string;
   change_seq: number;
   rule: string;
@@ -29,7 +29,7 @@ interface AlarmRow {
 
 export type StoredAlarm = Alarm & { changeSeq: number };
 
-function fromRow(r: AlarmRow): StoredAlarm {
+export function fromRow(r: AlarmRow): StoredAlarm {
   return {
     id: r.id,
     changeSeq: r.change_seq,
@@ -137,6 +137,24 @@ function write(a: Alarm, changeSeq: number, entry: AlarmHistoryEntry): Statement
  */
 export class AlarmStore {
   private locks = new Map<string, Promise<unknown>>();
+  private listeners = new Set<(a: StoredAlarm) => void>();
+
+  /** Told of every committed alarm change (opened or acted on); returns the unsubscribe function. */
+  onChange(fn: (a: StoredAlarm) => void): () => void {
+    this.listeners.add(fn);
+    return () => void this.listeners.delete(fn);
+  }
+
+  private changed(a: StoredAlarm): StoredAlarm {
+    for (const fn of this.listeners) {
+      try {
+        fn(a);
+      } catch {
+        // a listener's failure is its own; the change is committed
+      }
+    }
+    return a;
+  }
 
   constructor(
     private readonly writer: GroupCommitWriter,
@@ -148,17 +166,28 @@ export class AlarmStore {
     const now = this.clock.now();
     const alarm: Alarm = { ...a, id: a.id ?? uuidv7(now), status: 'new', updatedAt: now, escalated: false, overdue: false, count: 1, countyStatus: null };
     const entry: AlarmHistoryEntry = { at: now, action: 'open', actor, from: null, to: 'new' };
-    return this.writer.submit({
+    const stored = await this.writer.submit({
       sync: 'full',
       build: (next) => {
         const seq = next('alarm_history');
         return { statements: write(alarm, seq, entry), inserts: [upstream(alarm, seq, entry, next('outbox'), now)], result: { ...alarm, changeSeq: seq } };
       },
     });
+    return this.changed(stored);
   }
 
-  /** Apply a workflow action (受理, 处置, 办结, 误报, 上报, ...) as `actor`; throws AlarmTransitionError when not allowed. */
-  act(id: string, action: Exclude<AlarmAction, 'open'>, actor: string, note?: string, change?: (a: Alarm) => Alarm): Promise<StoredAlarm> {
+  /**
+   * Apply a workflow action (受理, 处置, 办结, 误报, 上报, ...) as `actor`; throws AlarmTransitionError when not allowed.
+   * `extra` adds statements to the same transaction (e.g. an idempotency record of the request that caused it).
+   */
+  act(
+    id: string,
+    action: Exclude<AlarmAction, 'open'>,
+    actor: string,
+    note?: string,
+    change?: (a: Alarm) => Alarm,
+    extra?: (changeSeq: number) => Statement[],
+  ): Promise<StoredAlarm> {
     return this.serialized(id, async () => {
       const current = await this.get(id);
       if (!current) throw new Error(`alarm ${id} does not exist`);
@@ -166,17 +195,18 @@ export class AlarmStore {
       const now = this.clock.now();
       const applied = applyAlarmAction(plain, action, actor, now, note);
       const alarm = change ? change(applied.alarm) : applied.alarm;
-      return this.writer.submit({
+      const stored = await this.writer.submit({
         sync: 'full',
         build: (next) => {
           const seq = next('alarm_history');
           return {
-            statements: write(alarm, seq, applied.entry),
+            statements: [...write(alarm, seq, applied.entry), ...(extra?.(seq) ?? [])],
             inserts: [upstream(alarm, seq, applied.entry, next('outbox'), now)],
             result: { ...alarm, changeSeq: seq },
           };
         },
       });
+      return this.changed(stored);
     });
   }
 

@@ -178,6 +178,37 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX snapshots_device ON snapshots(device_id, taken_at);
     `,
   },
+  {
+    version: 5,
+    name: 'county bridge: pull cursors, write-back requests, device status transitions',
+    sql: `
+      CREATE TABLE county_cursors (
+        consumer TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        cursor INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (consumer, stream)
+      ) WITHOUT ROWID;
+      CREATE TABLE county_writebacks (
+        consumer TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        alarm_id TEXT NOT NULL,
+        change_seq INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (consumer, request_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE device_transitions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        device_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        online INTEGER,
+        event_channel TEXT NOT NULL,
+        reported INTEGER NOT NULL
+      );
+      CREATE INDEX device_transitions_device ON device_transitions(device_id, at);
+      CREATE INDEX alarms_opened ON alarms(opened_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
