@@ -16,6 +16,7 @@ import { MqttDriver } from '../device-drivers/mqtt/driver.ts';
 import { Commands } from './commands.ts';
 import { mqttAccounts } from './broker/accounts.ts';
 import { loadOrCreateSalt } from './store/salt.ts';
+import { Detection } from './detect/detection.ts';
 
 export interface AppOptions {
   config: SiteConfig;
@@ -50,6 +51,7 @@ export class App {
   broker!: Broker;
   mqtt!: MqttDriver;
   commands!: Commands;
+  detect!: Detection;
   private credentialSalt!: Buffer;
   private components: Component[] = [];
   private started: Component[] = [];
@@ -128,6 +130,15 @@ export class App {
       clock: this.clock,
       log: this.log.child({ part: 'commands' }),
     });
+    this.detect = new Detection({
+      config,
+      store: this.store,
+      commands: this.commands,
+      clock: this.clock,
+      log: this.log.child({ part: 'detect' }),
+      reachable: (id) => (this.mqtt.handles(id) ? (this.mqtt.health().find((h) => h.deviceId === id)?.reachable ?? null) : null),
+    });
+    this.bus.on('event.stored', (e) => this.detect.handle(e));
     this.http = await HttpServer.create(
       { ...config.panel, ...(this.o.httpPort !== undefined ? { port: this.o.httpPort } : {}) },
       this.log.child({ part: 'http' }),
@@ -135,7 +146,8 @@ export class App {
     await this.http.app.register(healthRoutes, { boxId: config.site.boxId, version: this.o.version, startedAt, store: this.store, metrics: this.metrics });
 
     // Drivers before the broker, so no device message arrives before its handler; the broker before HTTP.
-    this.components = [new Housekeeping(this.store, this.clock, this.log.child({ part: 'housekeeping' })), this.mqtt, this.broker, this.http];
+    // Detection before the drivers: it rebuilds from the store before the first live event.
+    this.components = [new Housekeeping(this.store, this.clock, this.log.child({ part: 'housekeeping' })), this.detect, this.mqtt, this.broker, this.http];
     for (const c of this.components) {
       await c.start();
       this.started.push(c);
