@@ -19,6 +19,8 @@ export interface OpenRequest {
   /** Receive time of the newest event behind it (linkage skips events too old to act on). */
   eventAt: number;
   cooldownMs: number;
+  /** Occurrences behind it (a flap filter's N); default 1. */
+  count?: number;
 }
 
 export interface RaiseRequest {
@@ -174,6 +176,7 @@ export class AlarmBook {
             evidence: req.eventIds.slice(0, 200),
             snapshots: [],
             dedupeKeys: req.keys,
+            count: req.count ?? 1,
           },
           `rule:${req.rule}`,
         );

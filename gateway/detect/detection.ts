@@ -248,7 +248,7 @@ export class Detection implements Component {
   private reopen(t: Tracked, eventIds: string[]): void {
     const now = this.o.clock.now();
     if (this.book.coolingDown(t.keys, now, t.template.cooldownMs) || t.keys.some((k) => this.book.get(k))) return;
-    this.book.open({ ...t.template, keys: t.keys, eventIds, eventAt: now });
+    this.book.open({ ...t.template, keys: t.keys, eventIds, eventAt: now, count: eventIds.length });
   }
 
   private saveArming(panel: string, s: ArmState): void {

@@ -202,7 +202,7 @@ export class Engine implements Host {
     return false;
   }
 
-  open(rule: Rule, site: AlarmSite, events: readonly EventView[], keys: string[]): Tracked | undefined {
+  open(rule: Rule, site: AlarmSite, events: readonly EventView[], keys: string[], count = events.length): Tracked | undefined {
     if (this.mode === 'replay') return undefined;
     const first = events[0]!;
     if (first.e.receivedAt < this.startedAt && this.book.wasHandled(keys, first.e.receivedAt)) return undefined;
@@ -220,6 +220,7 @@ export class Engine implements Host {
       eventIds: events.map((v) => v.e.id),
       eventAt: events[events.length - 1]!.e.receivedAt,
       cooldownMs: c.cooldownSeconds * 1000,
+      count,
     });
     for (const v of events) this.attachState(v, t);
     return t;
@@ -258,7 +259,7 @@ export class Engine implements Host {
       for (const h of holders.slice(1)) this.book.note(h, `rule:${rule.id}`, `已并入警情 ${t.id}：${site.title}`);
       return;
     }
-    const t = this.open(rule, site, events, [key]);
+    const t = this.open(rule, site, events, [key], 1);
     if (t) {
       this.book.note(t, `rule:${rule.id}`, note);
       for (const h of holders) this.book.note(h, `rule:${rule.id}`, `关联警情 ${t.id}：${site.title}`);

@@ -58,7 +58,12 @@ function fromRow(r: AlarmRow): StoredAlarm {
   };
 }
 
-export type NewAlarm = Omit<Alarm, 'id' | 'status' | 'updatedAt' | 'escalated' | 'overdue' | 'count' | 'countyStatus'> & { id?: string; dedupeKeys?: string[] };
+export type NewAlarm = Omit<Alarm, 'id' | 'status' | 'updatedAt' | 'escalated' | 'overdue' | 'count' | 'countyStatus'> & {
+  id?: string;
+  dedupeKeys?: string[];
+  /** Occurrences behind it already (a flap filter opens after N); default 1. */
+  count?: number;
+};
 
 /** Evidence kept on one alarm: the first events (what opened it) and the latest. */
 const EVIDENCE_FIRST = 20;
@@ -167,7 +172,7 @@ export class AlarmStore {
       updatedAt: now,
       escalated: false,
       overdue: false,
-      count: 1,
+      count: a.count ?? 1,
       countyStatus: null,
       place: a.place ?? null,
       dedupeKeys: a.dedupeKeys ?? [],

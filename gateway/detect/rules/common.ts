@@ -22,7 +22,7 @@ export interface Host {
   /** Whether one of the arming sources is armed for this event ([] is always armed). */
   armed(sources: readonly ArmSourceConfig[], v: EventView): boolean;
   /** Open an alarm for a rule (unless replaying, cooling down, or already handled before a restart). */
-  open(rule: Rule, at: AlarmSite, events: readonly EventView[], keys: string[]): Tracked | undefined;
+  open(rule: Rule, at: AlarmSite, events: readonly EventView[], keys: string[], count?: number): Tracked | undefined;
   /** A repeat of the condition of an open alarm. */
   repeat(t: Tracked, v: EventView): void;
   /** A correlation confirmed events: raise the alarm holding one of them, or open a new one. */

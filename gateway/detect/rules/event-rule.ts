@@ -105,8 +105,7 @@ export class EventRule implements Rule {
       h.timer.cancel();
       this.holds.delete(key);
     }
-    this.counts.delete(key);
-    const t = host.book.get(key);
+    const t = host.book.get(key); // threshold counts stay: a flapping camera stops and starts
     if (!t || host.mode === 'replay') return;
     const text = `${kindLabel(v.e.kind)}已恢复（${v.device?.name ?? v.e.deviceId}），持续 ${duration(Math.max(0, v.at - t.openedAt))}`;
     if (this.config.restore === 'note') host.note(t, this, text);
