@@ -69,6 +69,8 @@ export class Deadlines {
       const did = (tag: string) => h.some((x) => x.action === 'overdue' && x.note?.startsWith(tag));
       this.track(a, { accept: a.status !== 'new' || did(ACCEPT_OVERDUE), close: did(CLOSE_OVERDUE) });
     }
+    // deadlines that passed while the box was off: now, not at the next tick
+    this.running = this.running.then(() => this.fire()).catch((err: unknown) => this.o.log.error({ err }, 'deadline check failed'));
   }
 
   pending(): number {

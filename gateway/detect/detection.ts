@@ -131,11 +131,13 @@ export class Detection implements Component {
     await this.deadlines.rebuild(open);
 
     const last = store.events.lastSeq();
-    const cursor = (await this.state.get<number>('cursor')) ?? last; // first run: nothing of the past is caught up
+    const stored = await this.state.get<number>('cursor');
+    const cursor = stored ?? last; // first run: nothing of the past is caught up
+    if (stored === undefined) await this.state.set([{ key: 'cursor', value: cursor }], started);
     const since = started - this.engine.windowMs() - REPLAY_MARGIN_MS;
     this.book.setHandled(await store.alarms.openedSince(since));
     this.engine.startedAt = started;
-    let after = Math.min(await this.state.seqBefore(since), cursor);
+    let after = Math.min(await this.state.seqBefore(since - 1), cursor);
     let replayed = 0;
     let caughtUp = 0;
     while (after < last) {

@@ -136,7 +136,9 @@ export interface Harness {
   /** Move the clock in steps (default 1 s), letting timer-started work finish between steps. */
   advance(ms: number, step?: number): Promise<void>;
   /** Stop detection and the store cleanly, reopen both on the same folder (a reboot). */
-  restart(opts?: { offFor?: number }): Promise<void>;
+  restart(opts?: { offFor?: number; cursor?: number }): Promise<void>;
+  /** Events stored from now on are not seen by detection (the moment of a power cut between commit and rules). */
+  detach(): void;
   close(): Promise<void>;
 }
 
@@ -147,8 +149,8 @@ export async function harness(opts: { rules?: Record<string, unknown>; start?: n
   const driver = new FakeDriver();
   const grids = new Map(config.devices.map((d) => [d.id, d.grid]));
   const h = {} as Harness;
+  const ref: { det?: Detection } = {};
   const open = async () => {
-    const ref: { det?: Detection } = {};
     const store = await openStore(t.dir, { onStored: (e) => ref.det?.handle(e) }, clock);
     const commands = new Commands({ store, driverFor: () => driver, clock, log: silentLog });
     const det = new Detection({ config, store, commands, clock, log: silentLog, reachable: (id) => (driver.away.has(id) ? false : null) });
@@ -169,8 +171,12 @@ export async function harness(opts: { rules?: Record<string, unknown>; start?: n
       return (await h.store.events.byId(r.id))!;
     },
     async settle() {
+      // timers already due (0 ms) would fire at once on a real clock
+      h.clock.advance(0);
       await h.det.idle();
       await h.store.writer.flush();
+      h.clock.advance(0);
+      await h.det.idle();
     },
     async advance(ms: number, step = 1000) {
       // step so that work started by one timer (awaits) can schedule the next before time moves on
@@ -179,8 +185,18 @@ export async function harness(opts: { rules?: Record<string, unknown>; start?: n
         await h.settle();
       }
     },
-    async restart(o: { offFor?: number } = {}) {
+    detach() {
+      ref.det = undefined;
+    },
+    async restart(o: { offFor?: number; cursor?: number } = {}) {
       await h.det.stop();
+      if (o.cursor !== undefined) {
+        // as if the box died before detection had written how far it got
+        await h.store.writer.submit({
+          sync: 'full',
+          build: () => ({ statements: [{ sql: `UPDATE detect_state SET value = ? WHERE key = 'cursor'`, params: [String(o.cursor)] }], result: undefined }),
+        });
+      }
       await h.store.close();
       if (o.offFor) clock.advance(o.offFor);
       await open();
