@@ -36,9 +36,11 @@ export interface LinkageOptions {
   recordUnsent(req: CommandRequest, requestedAt: number, detail: string): Promise<void>;
 }
 
+type WaitEnd = 'back' | 'expired' | 'stopped';
+
 interface Waiting {
   deviceId: string;
-  go: () => void;
+  end: (how: WaitEnd) => void;
 }
 
 /**
@@ -51,7 +53,9 @@ interface Waiting {
  */
 export class Linkage {
   private readonly waiting = new Set<Waiting>();
-  private readonly tasks = new Set<Promise<void>>();
+  /** Steps at work (not those waiting for a device to come back). */
+  private busy = 0;
+  private idleWaiters: (() => void)[] = [];
   private stopped = false;
 
   constructor(private readonly o: LinkageOptions) {}
@@ -72,19 +76,23 @@ export class Linkage {
 
   /** A device is back (its device_offline ended): send what waits for it. */
   deviceBack(deviceId: string): void {
-    for (const w of [...this.waiting]) if (w.deviceId === deviceId) w.go();
+    for (const w of [...this.waiting]) if (w.deviceId === deviceId) w.end('back');
   }
 
-  async idle(): Promise<void> {
-    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+  /** Resolves when no step is at work (steps waiting for an absent device do not count: they wait on the clock). */
+  idle(): Promise<void> {
+    if (this.busy === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   waitingCount(): number {
     return this.waiting.size;
   }
 
+  /** No new linkage; commands waiting for a device are recorded as never sent. */
   stop(): void {
     this.stopped = true;
+    for (const w of [...this.waiting]) w.end('stopped');
   }
 
   private plan(alarm: StoredAlarm, l: LinkageConfig): Omit<CommandRequest, 'requestedBy' | 'reason' | 'alarmId' | 'ttlMs'>[] {
@@ -106,9 +114,13 @@ export class Linkage {
   }
 
   private task(p: Promise<void>): void {
-    const t = p.catch((err: unknown) => this.o.log.error({ err }, 'linkage step failed'));
-    this.tasks.add(t);
-    void t.finally(() => this.tasks.delete(t));
+    this.work(+1);
+    void p.catch((err: unknown) => this.o.log.error({ err }, 'linkage step failed')).finally(() => this.work(-1));
+  }
+
+  private work(n: number): void {
+    this.busy += n;
+    if (this.busy === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private async step(req: CommandRequest, ruleId: string, alarmId: string): Promise<void> {
@@ -117,11 +129,16 @@ export class Linkage {
     const name = this.o.registry.get(req.deviceId)?.name ?? req.deviceId;
     const label = `${name} ${ACTION_LABELS[req.action] ?? req.action}${req.action === 'siren' ? ` ${String(req.params?.seconds)} 秒` : ''}`;
     if (this.o.isAway(req.deviceId)) {
-      const back = await this.waitFor(req.deviceId, expiresAt);
-      if (!back) {
-        const detail = 'never sent: the device was offline until the command expired';
+      const how = await this.waitFor(req.deviceId, expiresAt);
+      if (how !== 'back') {
+        const detail =
+          how === 'expired' ? 'never sent: the device was offline until the command expired' : 'never sent: the gateway stopped while the device was offline';
         await this.o.recordUnsent(req, requestedAt, detail);
-        await this.history(alarmId, ruleId, `联动 ${label}：未发送，设备离线至指令过期（${Math.round(req.ttlMs / 1000)} 秒）`);
+        await this.history(
+          alarmId,
+          ruleId,
+          how === 'expired' ? `联动 ${label}：未发送，设备离线至指令过期（${Math.round(req.ttlMs / 1000)} 秒）` : `联动 ${label}：未发送，设备离线期间网关停止`,
+        );
         return;
       }
     }
@@ -138,23 +155,25 @@ export class Linkage {
     );
   }
 
-  /** Wait until the device is back (true) or the deadline passes (false). */
-  private waitFor(deviceId: string, deadline: number): Promise<boolean> {
+  /** Wait until the device is back, the deadline passes, or the gateway stops; the step does not count as busy meanwhile. */
+  private waitFor(deviceId: string, deadline: number): Promise<WaitEnd> {
+    this.work(-1);
     return new Promise((resolve) => {
       let recheck: TimerHandle | null = null;
-      const finish = (back: boolean) => {
+      const finish = (how: WaitEnd) => {
         if (!this.waiting.has(w)) return;
         this.waiting.delete(w);
         expiry.cancel();
         recheck?.cancel();
-        resolve(back);
+        this.work(+1);
+        resolve(how);
       };
-      const w: Waiting = { deviceId, go: () => finish(true) };
+      const w: Waiting = { deviceId, end: finish };
       const look = () => {
-        if (!this.o.isAway(deviceId)) return finish(true);
+        if (!this.o.isAway(deviceId)) return finish('back');
         recheck = this.o.clock.setTimer(RECHECK_MS, look);
       };
-      const expiry = this.o.clock.setTimer(Math.max(0, deadline - this.o.clock.now()), () => finish(false));
+      const expiry = this.o.clock.setTimer(Math.max(0, deadline - this.o.clock.now()), () => finish('expired'));
       this.waiting.add(w);
       recheck = this.o.clock.setTimer(RECHECK_MS, look);
     });
