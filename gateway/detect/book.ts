@@ -45,6 +45,10 @@ export interface Tracked {
   pendingIds: string[];
   pendingTimes: number;
   flushTimer: TimerHandle | null;
+  /** A restore waiting for quiet before it is written (a flapping condition restores many times). */
+  restoreTimer: TimerHandle | null;
+  /** The restore to write when the quiet is over; null when the condition came back meanwhile. */
+  restore: { at: number; text: string; resolve: boolean; actor: string } | null;
   gone: boolean;
 }
 
@@ -153,6 +157,8 @@ export class AlarmBook {
       pendingIds: [],
       pendingTimes: 0,
       flushTimer: null,
+      restoreTimer: null,
+      restore: null,
       gone: false,
     };
     this.track(t);
@@ -322,6 +328,8 @@ export class AlarmBook {
       pendingIds: [],
       pendingTimes: 0,
       flushTimer: null,
+      restoreTimer: null,
+      restore: null,
       gone: false,
     };
     this.track(t);
@@ -365,6 +373,8 @@ export class AlarmBook {
     for (const t of this.byId.values()) {
       t.flushTimer?.cancel();
       t.flushTimer = null;
+      t.restoreTimer?.cancel();
+      t.restoreTimer = null;
     }
   }
 
@@ -383,6 +393,8 @@ export class AlarmBook {
     t.gone = true;
     t.flushTimer?.cancel();
     t.flushTimer = null;
+    t.restoreTimer?.cancel();
+    t.restoreTimer = null;
     this.byId.delete(t.id);
     for (const k of t.keys) if (this.byKey.get(k) === t) this.byKey.delete(k);
   }

@@ -21,6 +21,8 @@ export interface ArmState {
 /** Health states the box itself reports, with a reliable end: never "stuck". */
 const NEVER_STUCK: ReadonlySet<EventKind> = new Set<EventKind>(['device_offline', 'event_channel_lost', 'device_silent', 'trouble', 'battery_low']);
 const ERROR_LOG_INTERVAL_MS = 60_000;
+/** A restore is written only after this much quiet: a flapping condition restores many times. */
+export const RESTORE_QUIET_MS = 30_000;
 
 export interface EngineOptions {
   rules: readonly RuleConfig[];
@@ -69,7 +71,9 @@ export class Engine implements Host {
   readonly registry: Registry;
   readonly clock: Clock;
   readonly rules: readonly Rule[];
-  private readonly byKind = new Map<EventKind, Rule[]>();
+  /** kind → rules that match any device, and rules limited to named devices (by device). */
+  private readonly byKind = new Map<EventKind, { any: Rule[]; byDevice: Map<string, Rule[]>; merged: Map<string, Rule[]> }>();
+  private readonly order = new Map<Rule, number>();
   private readonly byId = new Map<string, Rule>();
   private readonly arming = new Map<string, ArmState>();
   private readonly offline = new Set<string>();
@@ -84,12 +88,21 @@ export class Engine implements Host {
     this.clock = o.clock;
     this.startedAt = o.clock.now();
     this.rules = o.rules.filter((r) => r.enabled).map(compileRule);
+    this.rules.forEach((r, i) => this.order.set(r, i));
     for (const r of this.rules) {
       this.byId.set(r.id, r);
       for (const k of r.kinds) {
-        let list = this.byKind.get(k);
-        if (!list) this.byKind.set(k, (list = []));
-        list.push(r);
+        let idx = this.byKind.get(k);
+        if (!idx) this.byKind.set(k, (idx = { any: [], byDevice: new Map(), merged: new Map() }));
+        const devices = r.devicesFor(k);
+        if (devices === null) idx.any.push(r);
+        else {
+          for (const d of devices) {
+            let list = idx.byDevice.get(d);
+            if (!list) idx.byDevice.set(d, (list = []));
+            list.push(r);
+          }
+        }
         if (!NEVER_STUCK.has(k)) {
           const ms = (r.config.stuckMinutes ?? o.stuckMinutes) * 60_000;
           this.stuckMs.set(k, Math.min(this.stuckMs.get(k) ?? Infinity, ms));
@@ -115,7 +128,7 @@ export class Engine implements Host {
     this.mode = mode;
     this.stats.events++;
     try {
-      const rules = this.byKind.get(e.kind);
+      const rules = this.rulesFor(e.kind, e.deviceId);
       if (!rules && e.kind !== 'armed' && e.kind !== 'disarmed' && e.kind !== 'device_offline') return;
       const v = viewOf(e, this.registry);
       // Facts first: they hold even for a device in maintenance.
@@ -140,6 +153,19 @@ export class Engine implements Host {
     } finally {
       this.mode = 'live';
     }
+  }
+
+  /** The rules an event of this kind from this device goes through, in the order of the site file. */
+  private rulesFor(kind: EventKind, deviceId: string): readonly Rule[] | undefined {
+    const idx = this.byKind.get(kind);
+    if (!idx) return undefined;
+    if (idx.byDevice.size === 0) return idx.any.length > 0 ? idx.any : undefined;
+    let list = idx.merged.get(deviceId);
+    if (!list) {
+      list = [...idx.any, ...(idx.byDevice.get(deviceId) ?? [])].sort((a, b) => this.order.get(a)! - this.order.get(b)!);
+      if (idx.merged.size < 10_000) idx.merged.set(deviceId, list);
+    }
+    return list.length > 0 ? list : undefined;
   }
 
   isOffline(deviceId: string): boolean {
@@ -228,6 +254,7 @@ export class Engine implements Host {
 
   repeat(t: Tracked, v: EventView): void {
     if (this.mode === 'replay') return;
+    t.restore = null; // came back: the pending restore is void (its timer finds nothing to do)
     if (this.mode === 'catchup' && this.book.alarmOfEvent(v.e.id) === t) return;
     this.book.repeat(t, v.e.id, v.e.receivedAt);
     this.attachState(v, t);
@@ -270,8 +297,23 @@ export class Engine implements Host {
     if (this.mode !== 'replay') this.book.note(t, `rule:${rule.id}`, text);
   }
 
-  resolve(t: Tracked, rule: Rule, text: string): void {
-    if (this.mode !== 'replay') this.book.resolve(t, `rule:${rule.id}`, text);
+  restored(t: Tracked, rule: Rule, text: string, resolve: boolean): void {
+    if (this.mode === 'replay') return;
+    t.restore = { at: this.clock.now(), text, resolve, actor: `rule:${rule.id}` };
+    if (!t.restoreTimer) this.armRestore(t, RESTORE_QUIET_MS); // one timer per alarm, however often it flaps
+  }
+
+  private armRestore(t: Tracked, ms: number): void {
+    t.restoreTimer = this.timer(ms, () => {
+      t.restoreTimer = null;
+      const r = t.restore;
+      if (t.gone || !r) return;
+      const quiet = this.clock.now() - r.at;
+      if (quiet < RESTORE_QUIET_MS) return this.armRestore(t, RESTORE_QUIET_MS - quiet);
+      t.restore = null;
+      if (r.resolve) this.book.resolve(t, r.actor, r.text);
+      else this.book.note(t, r.actor, r.text);
+    });
   }
 
   timer(ms: number, fn: () => void): TimerHandle {

@@ -28,7 +28,8 @@ export interface Host {
   /** A correlation confirmed events: raise the alarm holding one of them, or open a new one. */
   confirm(rule: Rule, at: AlarmSite, events: readonly EventView[], key: string, absorb: boolean, note: string): void;
   note(t: Tracked, rule: Rule, text: string): void;
-  resolve(t: Tracked, rule: Rule, text: string): void;
+  /** The condition ended: note it (or close the alarm) once it has stayed ended for a while; a repeat before cancels it. */
+  restored(t: Tracked, rule: Rule, text: string, resolve: boolean): void;
   timer(ms: number, fn: () => void): TimerHandle;
 }
 
@@ -50,6 +51,8 @@ export interface Rule {
   sweep(now: number): void;
   /** The longest look-back this rule needs after a restart, in ms. */
   readonly windowMs: number;
+  /** The only devices whose events of `kind` it can match, or null for any (the engine indexes by them). */
+  devicesFor(kind: EventKind): readonly string[] | null;
 }
 
 /** The alarm site of one event's point: its zone or device, titled with the rule's name. */

@@ -53,6 +53,10 @@ export class EventRule implements Rule {
     else host.open(this, scopeSite(this.config, v, host.registry), [v], [key]);
   }
 
+  devicesFor(): readonly string[] | null {
+    return this.config.when.devices ?? null;
+  }
+
   sweep(now: number): void {
     const within = (this.config.threshold?.withinSeconds ?? 0) * 1000;
     for (const [k, c] of this.counts) if (now - c.at[c.at.length - 1]! > within) this.counts.delete(k);
@@ -108,8 +112,8 @@ export class EventRule implements Rule {
     const t = host.book.get(key); // threshold counts stay: a flapping camera stops and starts
     if (!t || host.mode === 'replay') return;
     const text = `${kindLabel(v.e.kind)}已恢复（${v.device?.name ?? v.e.deviceId}），持续 ${duration(Math.max(0, v.at - t.openedAt))}`;
-    if (this.config.restore === 'note') host.note(t, this, text);
-    else if (this.config.restore === 'resolve') host.resolve(t, this, `${text}，自动办结`);
+    if (this.config.restore === 'note') host.restored(t, this, text, false);
+    else if (this.config.restore === 'resolve') host.restored(t, this, `${text}，自动办结`, true);
   }
 
   /** Pending holds (for tests and the rebuild). */

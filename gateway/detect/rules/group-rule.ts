@@ -58,6 +58,10 @@ export class GroupRule implements Rule {
     );
   }
 
+  devicesFor(): readonly string[] | null {
+    return this.config.when.devices ?? null;
+  }
+
   sweep(now: number): void {
     for (const [g, members] of this.groups) {
       for (const [id, m] of members) {

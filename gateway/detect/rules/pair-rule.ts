@@ -19,8 +19,10 @@ export class PairRule implements Rule {
   private readonly secondKinds: ReadonlySet<EventKind>;
   private readonly matchFirst: Matcher;
   private readonly matchSecond: Matcher;
-  /** Recent anchors, oldest first. */
-  private firsts: EventView[] = [];
+  /** Recent anchors, oldest first (relations other than linked_camera). */
+  private readonly firsts: EventView[] = [];
+  /** linked_camera: recent anchors under each camera linked to them, oldest first, so a camera event looks only at its own. */
+  private readonly firstsByCamera = new Map<string, EventView[]>();
   /** Recent confirming events per device, oldest first. */
   private readonly seconds = new Map<string, EventView[]>();
 
@@ -44,34 +46,49 @@ export class PairRule implements Rule {
       if (!list) this.seconds.set(v.e.deviceId, (list = []));
       list.push(v);
       if (list.length > PER_DEVICE) list.shift();
-      for (let i = this.firsts.length - 1; i >= 0; i--) {
-        const f = this.firsts[i]!;
-        if (f.e.id !== v.e.id && Math.abs(v.at - f.at) <= this.windowMs && this.related(f, v, host)) {
-          this.fire(f, v, host);
-          break;
+      const linked = this.config.relation === 'linked_camera';
+      const firsts = linked ? this.firstsByCamera.get(v.e.deviceId) : this.firsts;
+      if (firsts) {
+        for (let i = firsts.length - 1; i >= 0; i--) {
+          const f = firsts[i]!;
+          if (f.e.id !== v.e.id && Math.abs(v.at - f.at) <= this.windowMs && (linked || this.related(f, v, host))) {
+            this.fire(f, v, host);
+            break;
+          }
         }
       }
     }
     if (isFirst) {
-      this.firsts.push(v);
-      this.prune(v.at);
+      if (this.config.relation === 'linked_camera') {
+        for (const cam of host.registry.linkedCameras(v.e.deviceId, v.zone)) {
+          let list = this.firstsByCamera.get(cam);
+          if (!list) this.firstsByCamera.set(cam, (list = []));
+          list.push(v);
+          pruneList(list, v.at, this.windowMs);
+        }
+      } else {
+        this.firsts.push(v);
+        pruneList(this.firsts, v.at, this.windowMs);
+      }
       const s = this.partnerOf(v, host);
       if (s) this.fire(v, s, host);
     }
   }
 
-  sweep(now: number): void {
-    this.prune(now);
-    for (const [id, list] of this.seconds) {
-      while (list.length > 0 && now - list[0]!.at > this.windowMs) list.shift();
-      if (list.length === 0) this.seconds.delete(id);
-    }
+  devicesFor(kind: EventKind): readonly string[] | null {
+    const parts = [...(this.firstKinds.has(kind) ? [this.config.first] : []), ...(this.secondKinds.has(kind) ? [this.config.second] : [])];
+    if (parts.some((f) => !f.devices)) return null;
+    return [...new Set(parts.flatMap((f) => f.devices!))];
   }
 
-  private prune(now: number): void {
-    let n = 0;
-    while (n < this.firsts.length && now - this.firsts[n]!.at > this.windowMs) n++;
-    if (n > 0) this.firsts = this.firsts.slice(n);
+  sweep(now: number): void {
+    pruneList(this.firsts, now, this.windowMs);
+    for (const map of [this.seconds, this.firstsByCamera]) {
+      for (const [id, list] of map) {
+        pruneList(list, now, this.windowMs);
+        if (list.length === 0) map.delete(id);
+      }
+    }
   }
 
   /** The nearest recent confirming event related to an anchor. */
@@ -117,4 +134,11 @@ export class PairRule implements Rule {
     const note = `关联确认：${site.place?.name ?? f.e.deviceId}${kindLabel(f.e.kind)}，${s.device?.name ?? s.e.deviceId}${kindLabel(s.e.kind)}，相隔 ${gap} 秒`;
     host.confirm(this, site, [f, s], key, this.config.absorb, note);
   }
+}
+
+/** Drop entries older than the window from the front of a time-ordered list, in place. */
+function pruneList(list: EventView[], now: number, windowMs: number): void {
+  let n = 0;
+  while (n < list.length && now - list[n]!.at > windowMs) n++;
+  if (n > 0) list.splice(0, n);
 }

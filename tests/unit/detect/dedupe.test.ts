@@ -38,6 +38,11 @@ describe('flap suppression and dedupe', () => {
     expect(evidence.length).toBeGreaterThan(0);
     expect(evidence.length).toBeLessThanOrEqual(25);
     expect(evidence[0]!.note).toMatch(/^重复 \d+ 次$/);
+    // a thousand stops, one restore note, once the camera has been quiet for 30 s
+    expect(history.filter((x) => x.action === 'note')).toEqual([]);
+    await h.advance(30_000, 5_000);
+    const notes = (await h.store.alarms.history(a!.id)).filter((x) => x.action === 'note').map((x) => x.note);
+    expect(notes).toEqual([expect.stringMatching(/^移动侦测已恢复/)]);
   }, 30_000);
 
   it('adds a repeat to the open alarm (evidence, count) instead of opening another', async () => {
@@ -98,7 +103,7 @@ describe('flap suppression and dedupe', () => {
     await h.emit('sos', 'sos-1');
     await h.advance(90_000, 10_000);
     await h.emit('sos', 'sos-1', { active: false });
-    await h.settle();
+    await h.advance(30_000); // a restore is written after 30 s of quiet
     const [sos] = await alarms();
     expect(sos!.status).toBe('new');
     const notes = (await h.store.alarms.history(sos!.id)).filter((x) => x.action === 'note').map((x) => x.note);
@@ -107,7 +112,7 @@ describe('flap suppression and dedupe', () => {
     await h.emit('water_leak', 'smoke-b5-1');
     await h.advance(10_000);
     await h.emit('water_leak', 'smoke-b5-1', { active: false });
-    await h.settle();
+    await h.advance(30_000);
     const leak = (await alarms()).find((a) => a.rule === 'water-leak')!;
     expect(leak.status).toBe('resolved');
     expect((await h.store.alarms.history(leak.id)).at(-1)).toMatchObject({

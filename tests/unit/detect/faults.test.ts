@@ -15,7 +15,7 @@ describe('device faults and stuck states', () => {
     await h.emit('device_offline', 'cam-b3', { attrs: { reason: 'no answer to GetSystemDateAndTime' } });
     await h.advance(10 * 60_000, 60_000);
     await h.emit('device_offline', 'cam-b3', { active: false, attrs: {} });
-    await h.settle();
+    await h.advance(30_000);
     const [a] = await alarms();
     expect(a).toMatchObject({ rule: 'device-offline', category: 'device_fault', level: 3, status: 'new', title: '设备离线：摄像机 cam-b3' });
     expect((await history(a!.id)).at(-1)).toEqual(['note', 'rule:device-offline', '设备离线已恢复（摄像机 cam-b3），持续 10 分钟']);
