@@ -26,6 +26,7 @@ import type { DeviceInfo, FeedAlarm } from './core/county.ts';
 import { CountyStores } from './store/county.ts';
 import { countyPullApi, PREFIX as COUNTY_API_PREFIX } from '../cloud-bridge/pull-api/plugin.ts';
 import { COUNTY_API_DEFAULTS } from '../config/schema/county-api.ts';
+import { Detection } from './detect/detection.ts';
 
 export interface AppOptions {
   config: SiteConfig;
@@ -70,6 +71,7 @@ export class App {
   snapshots!: SnapshotStore;
   county: CountyStores | null = null;
   push: CountyPush | null = null;
+  detect!: Detection;
   private credentialSalt!: Buffer;
   private components: Component[] = [];
   private started: Component[] = [];
@@ -166,6 +168,15 @@ export class App {
       clock: this.clock,
       log: this.log.child({ part: 'commands' }),
     });
+    this.detect = new Detection({
+      config,
+      store: this.store,
+      commands: this.commands,
+      clock: this.clock,
+      log: this.log.child({ part: 'detect' }),
+      reachable: (id) => this.deviceHealth().find((h) => h.deviceId === id)?.reachable ?? null,
+    });
+    this.bus.on('event.stored', (e) => this.detect.handle(e));
     this.http = await HttpServer.create(
       { ...config.panel, ...(this.o.httpPort !== undefined ? { port: this.o.httpPort } : {}) },
       this.log.child({ part: 'http' }),
@@ -233,9 +244,11 @@ export class App {
     }
 
     // Drivers before the broker, so no device message arrives before its handler; the broker before HTTP.
+    // Detection before the drivers: it rebuilds from the store before the first live event.
     this.components = [
       new Housekeeping(this.store, this.clock, this.log.child({ part: 'housekeeping' })),
       this.snapshots,
+      this.detect,
       this.mqtt,
       this.onvif,
       this.broker,

@@ -209,6 +209,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX alarms_opened ON alarms(opened_at);
     `,
   },
+  {
+    version: 6,
+    name: 'detection: alarm place and dedupe keys, detection state, device maintenance',
+    sql: `
+      ALTER TABLE alarms ADD COLUMN place TEXT;
+      ALTER TABLE alarms ADD COLUMN dedupe_keys TEXT;
+      -- alarms_opened exists since version 5
+      CREATE TABLE detect_state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE device_maintenance (
+        device_id TEXT PRIMARY KEY,
+        maintenance INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        since INTEGER NOT NULL,
+        until INTEGER
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
