@@ -28,5 +28,5 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
-  { files: ['tests/**', 'bench/**'], rules: { 'no-console': 'off' } },
+  { files: ['tests/**', 'bench/**', 'drills/**'], rules: { 'no-console': 'off' } },
 );

@@ -7,6 +7,7 @@
  */
 import { isLoopback, quote, resolveContext, type ResolveContext } from './schema/common.ts';
 import { resolveSecretRef } from './schema/secret.ts';
+import { crossCheckRules } from './crosscheck-rules.ts';
 
 export type PathSegment = string | number;
 
@@ -227,6 +228,8 @@ export function crossCheck(raw: unknown, ctx: ResolveContext = resolveContext())
       });
     }
   }
+
+  out.push(...crossCheckRules(raw));
 
   // --- county API ---------------------------------------------------------
   const countyApi = isObj(raw.countyApi) ? raw.countyApi : {};

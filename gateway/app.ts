@@ -3,7 +3,7 @@ import type { SiteConfig } from '../config/schema.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import type { Component } from './core/component.ts';
 import { Bus } from './core/bus.ts';
-import { boxEvent, type StoredEvent } from './core/events.ts';
+import { boxEvent, type EventKind, type StoredEvent } from './core/events.ts';
 import { Ingest } from './ingest.ts';
 import { Metrics } from './metrics.ts';
 import { healthRoutes } from './panel/health.ts';
@@ -13,16 +13,26 @@ import { Store } from './store/store.ts';
 import { Broker } from './broker/broker.ts';
 import { Credentials } from './broker/credentials.ts';
 import { MqttDriver } from '../device-drivers/mqtt/driver.ts';
+import type { DeviceHealth } from './core/driver.ts';
 import { Commands } from './commands.ts';
 import { mqttAccounts } from './broker/accounts.ts';
 import { loadOrCreateSalt } from './store/salt.ts';
 import { copyFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { DEMO_CONFIG_FILE } from '../config/load.ts';
 import { registerPanel, type PanelHandle } from './panel/plugin.ts';
 import { PanelData } from './store/panel-data.ts';
 import { ConfigManager } from './provision/config-manager.ts';
 import { installerApi } from './provision/installer-api.ts';
+import { join } from 'node:path';
+import { OnvifDriver } from '../device-drivers/onvif/driver.ts';
+import type { OnvifTuning } from '../device-drivers/onvif/tuning.ts';
+import { SnapshotStore } from './store/snapshots.ts';
+import { createCountyPush, type CountyPush } from '../cloud-bridge/push/index.ts';
+import type { DeviceInfo, FeedAlarm } from './core/county.ts';
+import { CountyStores } from './store/county.ts';
+import { countyPullApi, PREFIX as COUNTY_API_PREFIX } from '../cloud-bridge/pull-api/plugin.ts';
+import { COUNTY_API_DEFAULTS } from '../config/schema/county-api.ts';
+import { Detection } from './detect/detection.ts';
 
 export interface AppOptions {
   config: SiteConfig;
@@ -36,14 +46,20 @@ export interface AppOptions {
   brokerPort?: number;
   /** The site file `config` came from: the installer's config export/import and device adds read and write it. */
   configFile?: string;
+  /** ONVIF event client timings (tests shorten them). */
+  onvif?: Partial<OnvifTuning>;
 }
 
 export type GatewayTopics = {
   'event.stored': StoredEvent;
+  /** An alarm was opened or changed (committed). */
+  'alarm.changed': FeedAlarm;
 };
 
 const MB = 1024 * 1024;
 const DAY = 86_400_000;
+/** Snapshot files beside the database: at most this much, this old (pictures linked to alarms are removed last). */
+const SNAPSHOT_BUDGET = { maxBytes: 512 * MB, maxAgeMs: 30 * DAY };
 
 /**
  * The composition root: the only place that knows every part. It opens the
@@ -65,6 +81,11 @@ export class App {
   configManager!: ConfigManager;
   /** While no panel account exists: the one-time link that creates the first one (also logged at start). */
   setupLink: { url: string; expiresAt: number } | null = null;
+  onvif!: OnvifDriver;
+  snapshots!: SnapshotStore;
+  county: CountyStores | null = null;
+  push: CountyPush | null = null;
+  detect!: Detection;
   private credentialSalt!: Buffer;
   private components: Component[] = [];
   private started: Component[] = [];
@@ -81,6 +102,7 @@ export class App {
     const { config, dataDir } = this.o;
     const s = config.storage;
     const startedAt = this.clock.now();
+    const startedAtMono = this.clock.monotonic();
     this.store = await Store.open({
       dir: dataDir,
       clock: this.clock,
@@ -137,12 +159,38 @@ export class App {
       credentialSalt: this.credentialSalt,
       offlineDebounceSeconds: config.rules.offlineDebounceSeconds,
     });
+    this.snapshots = await SnapshotStore.open({
+      writer: this.store.writer,
+      dbFile: this.store.file,
+      dir: join(dataDir, 'snapshots'),
+      clock: this.clock,
+      log: this.log.child({ part: 'snapshots' }),
+      budget: SNAPSHOT_BUDGET,
+    });
+    this.onvif = new OnvifDriver({
+      sink: this.ingest,
+      clock: this.clock,
+      log: this.log.child({ part: 'onvif' }),
+      devices: config.devices,
+      offlineDebounceSeconds: config.rules.offlineDebounceSeconds,
+      snapshots: this.snapshots,
+      ...(this.o.onvif ? { tuning: this.o.onvif } : {}),
+    });
     this.commands = new Commands({
       store: this.store,
-      driverFor: (id) => (this.mqtt.handles(id) ? this.mqtt : undefined),
+      driverFor: (id) => (this.mqtt.handles(id) ? this.mqtt : this.onvif.handles(id) ? this.onvif : undefined),
       clock: this.clock,
       log: this.log.child({ part: 'commands' }),
     });
+    this.detect = new Detection({
+      config,
+      store: this.store,
+      commands: this.commands,
+      clock: this.clock,
+      log: this.log.child({ part: 'detect' }),
+      reachable: (id) => this.deviceHealth().find((h) => h.deviceId === id)?.reachable ?? null,
+    });
+    this.bus.on('event.stored', (e) => this.detect.handle(e));
     this.http = await HttpServer.create(
       { ...config.panel, ...(this.o.httpPort !== undefined ? { port: this.o.httpPort } : {}) },
       this.log.child({ part: 'http' }),
@@ -150,8 +198,78 @@ export class App {
     await this.http.app.register(healthRoutes, { boxId: config.site.boxId, version: this.o.version, startedAt, store: this.store, metrics: this.metrics });
     await this.startPanel(config, dataDir);
 
+    // County bridge: push (HTTP or MQTT) with heartbeats and device status; woken by every commit that may have enqueued.
+    this.county = await CountyStores.open(this.store, this.clock);
+    this.store.alarms.onChange((a) => this.bus.emit('alarm.changed', a));
+    const bridge: Component[] = [];
+    if (county?.enabled) {
+      const push = await createCountyPush({
+        boxId: config.site.boxId,
+        version: this.o.version,
+        config: county,
+        outbox: this.store.outbox,
+        heartbeat: this.county.push,
+        deviceStatus: this.county.push,
+        health: { health: () => this.deviceHealth() },
+        devices: deviceInfos(config),
+        clock: this.clock,
+        log: this.log.child({ part: 'county-push' }),
+        startedAtMono,
+      });
+      this.push = push;
+      this.bus.on('event.stored', () => push.pusher.wake());
+      this.bus.on('alarm.changed', () => push.pusher.wake());
+      bridge.push(...push.components);
+    }
+
+    // County pull API on the panel's HTTP server; tokens are checked with the broker's async, constant-time scrypt verifier.
+    if (config.countyApi.enabled) {
+      const tokens = config.countyApi.tokens;
+      const tokenCheck = await Credentials.create(
+        tokens.map((t) => ({
+          principal: { kind: 'bridge' as const, id: t.name }, // a named credential; the kind is not used for tokens
+          ...(t.token.hash ? { hash: t.token.hash } : { password: t.token.reveal() }),
+          enabled: true,
+        })),
+      );
+      await this.http.app.register(countyPullApi, {
+        prefix: COUNTY_API_PREFIX,
+        county: this.county.port(),
+        changes: { onAlarmChanged: (fn) => this.bus.on('alarm.changed', fn), onEventStored: (fn) => this.bus.on('event.stored', fn) },
+        snapshots: {
+          // Only a snapshot that is evidence of that alarm: an id alone opens nothing.
+          read: async (alarmId, snapshotId) => {
+            if (!(await this.store.alarms.get(alarmId))?.snapshots.includes(snapshotId)) return null;
+            const s = await this.snapshots.read(snapshotId);
+            return s ? { contentType: s.contentType, data: s.bytes } : null;
+          },
+        },
+        tokens: { names: tokens.map((t) => t.name), verify: async (name, secret) => (await tokenCheck.verify(name, Buffer.from(secret))).ok },
+        consumers: tokens.map((t) => ({ name: t.name, scopes: t.scopes })),
+        devices: deviceInfos(config),
+        health: { health: () => this.deviceHealth() },
+        site: config.site,
+        grids: config.grids,
+        eventKinds: config.upstream.forward.eventKinds as EventKind[],
+        requestsPerMinute: config.countyApi.requestsPerMinute ?? COUNTY_API_DEFAULTS.requestsPerMinute,
+        maxWaitSeconds: config.countyApi.maxWaitSeconds ?? COUNTY_API_DEFAULTS.maxWaitSeconds,
+        version: this.o.version,
+        log: this.log.child({ part: 'county-api' }),
+      });
+    }
+
     // Drivers before the broker, so no device message arrives before its handler; the broker before HTTP.
-    this.components = [new Housekeeping(this.store, this.clock, this.log.child({ part: 'housekeeping' })), this.mqtt, this.broker, this.http];
+    // Detection before the drivers: it rebuilds from the store before the first live event.
+    this.components = [
+      new Housekeeping(this.store, this.clock, this.log.child({ part: 'housekeeping' })),
+      this.snapshots,
+      this.detect,
+      this.mqtt,
+      this.onvif,
+      this.broker,
+      this.http,
+      ...bridge,
+    ];
     for (const c of this.components) {
       await c.start();
       this.started.push(c);
@@ -183,12 +301,12 @@ export class App {
     });
     await this.configManager.init();
     this.configManager.register({
-      name: 'mqtt',
+      name: 'devices',
       affected: (a, b) =>
-        ['devices', 'mqttBridges', 'broker', 'rules', 'upstream', 'grids'].some(
+        ['devices', 'mqttBridges', 'broker', 'rules', 'grids'].some(
           (k) => JSON.stringify(a[k as keyof SiteConfig]) !== JSON.stringify(b[k as keyof SiteConfig]),
         ),
-      apply: (next) => this.reconfigureMqtt(next),
+      apply: (next) => this.reconfigureDevices(next),
     });
     this.panel = await registerPanel(
       this.http.app,
@@ -200,22 +318,39 @@ export class App {
         bus: this.bus,
         version: this.o.version,
         config: () => this.configManager.current(),
-        health: () => this.mqtt.health(),
+        health: () => this.deviceHealth(),
         deviceState: (id) => this.mqtt.stateOf(id),
         commands: this.commands,
+        alarmChanges: (fn) => this.bus.on('alarm.changed', fn),
+        snapshots: {
+          get: async (id) => {
+            const snap = await this.snapshots.read(id);
+            return snap ? { mime: snap.contentType, data: snap.bytes } : null;
+          },
+          // A live picture is a snapshot command like any other: run for the person asking, recorded and audited.
+          current: async (deviceId, actor) => {
+            const cmd = await this.commands.run({ deviceId, action: 'snapshot', requestedBy: actor, reason: '面板查看画面 (panel view)', ttlMs: 10_000 });
+            if (cmd.status !== 'succeeded') return null;
+            const [rec] = await this.snapshots.forCommand(cmd.id);
+            const snap = rec ? await this.snapshots.read(rec.id) : null;
+            return snap ? { mime: snap.contentType, data: snap.bytes } : null;
+          },
+        },
+        upstream: () => this.push?.pusher.stats() ?? null,
         tls: Boolean(config.panel.tls),
       },
       { plugin: installerApi({ configManager: this.configManager, mqttPort: () => this.broker.addresses }) },
     );
   }
 
-  /** Rebuild the MQTT side (device registry, credentials, broker, driver) for a new site config: the installer's config apply. */
-  async reconfigureMqtt(config: SiteConfig): Promise<void> {
-    const oldBroker = this.broker;
-    const oldMqtt = this.mqtt;
-    const port = this.o.brokerPort !== undefined ? (oldBroker.addresses.find((a) => !a.tls)?.port ?? this.o.brokerPort) : undefined;
-    await oldBroker.stop();
-    await oldMqtt.stop();
+  /**
+   * Rebuild the device side for a new site config (the installer's config apply): the device registry, MQTT
+   * credentials, broker and driver, the ONVIF driver and the detection rules. Devices reconnect to the new broker.
+   */
+  async reconfigureDevices(config: SiteConfig): Promise<void> {
+    const old = { broker: this.broker, mqtt: this.mqtt, onvif: this.onvif, detect: this.detect };
+    const port = this.o.brokerPort !== undefined ? (old.broker.addresses.find((a) => !a.tls)?.port ?? this.o.brokerPort) : undefined;
+    for (const c of [old.broker, old.mqtt, old.onvif, old.detect]) await c.stop();
     const county = config.upstream.county;
     this.ingest = new Ingest({
       store: this.store,
@@ -243,24 +378,51 @@ export class App {
       credentialSalt: this.credentialSalt,
       offlineDebounceSeconds: config.rules.offlineDebounceSeconds,
     });
+    this.onvif = new OnvifDriver({
+      sink: this.ingest,
+      clock: this.clock,
+      log: this.log.child({ part: 'onvif' }),
+      devices: config.devices,
+      offlineDebounceSeconds: config.rules.offlineDebounceSeconds,
+      snapshots: this.snapshots,
+      ...(this.o.onvif ? { tuning: this.o.onvif } : {}),
+    });
+    this.detect = new Detection({
+      config,
+      store: this.store,
+      commands: this.commands,
+      clock: this.clock,
+      log: this.log.child({ part: 'detect' }),
+      reachable: (id) => this.deviceHealth().find((h) => h.deviceId === id)?.reachable ?? null,
+    });
     const swap = (from: Component, to: Component) => {
       for (const list of [this.components, this.started]) {
         const i = list.indexOf(from);
         if (i >= 0) list[i] = to;
       }
     };
-    swap(oldMqtt, this.mqtt);
-    swap(oldBroker, this.broker);
-    await this.mqtt.start();
+    swap(old.broker, this.broker);
+    swap(old.mqtt, this.mqtt);
+    swap(old.onvif, this.onvif);
+    swap(old.detect, this.detect);
+    const started: Component[] = [];
     try {
-      await this.broker.start();
+      for (const c of [this.detect, this.mqtt, this.onvif, this.broker]) {
+        await c.start();
+        started.push(c);
+      }
     } catch (err) {
       // Free whatever did start (a plain listener before a failing TLS one), so the rollback can bind again.
       await this.broker.stop().catch(() => {});
-      await this.mqtt.stop().catch(() => {});
+      for (const c of started.reverse()) await c.stop().catch(() => {});
       throw err;
     }
-    this.log.info({ devices: config.devices.length }, 'MQTT side restarted with the new site config');
+    this.log.info({ devices: config.devices.length }, 'device side restarted with the new site config');
+  }
+
+  /** Health of every device, from the driver that speaks to it. */
+  deviceHealth(): DeviceHealth[] {
+    return [...this.mqtt.health(), ...this.onvif.health()];
   }
 
   /** Stop components in reverse order, then commit what is pending and close the database. */
@@ -273,7 +435,22 @@ export class App {
       }
     }
     this.started = [];
+    await this.county?.close().catch((err: Error) => this.log.error({ err }, 'county read connection failed to close'));
     if (this.store) await this.store.close();
     this.log.info('gateway stopped: pending writes committed, database closed');
   }
+}
+
+/** The site's devices as the county sees them. */
+function deviceInfos(config: SiteConfig): DeviceInfo[] {
+  return config.devices.map((d) => ({
+    id: d.id,
+    name: d.name,
+    kind: d.kind,
+    grid: d.grid,
+    place: d.place,
+    gbId: d.gbId ?? null,
+    enabled: d.enabled,
+    eventsEnabled: d.kind === 'onvif_camera' ? d.eventsEnabled : null,
+  }));
 }

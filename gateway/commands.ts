@@ -52,6 +52,7 @@ export class Commands {
     const driver = this.o.driverFor(req.deviceId);
     let status: Command['status'];
     let detail: string | null;
+    let snapshotId: string | undefined;
     if (!driver) {
       status = 'failed';
       detail = `no driver handles ${req.deviceId}`;
@@ -61,6 +62,7 @@ export class Commands {
         const outcome = await driver.execute(cmd);
         status = outcome.status;
         detail = outcome.detail ?? null;
+        snapshotId = outcome.snapshotId;
       } catch (err) {
         status = 'failed';
         detail = (err as Error).message;
@@ -76,6 +78,6 @@ export class Commands {
       detail: { commandId: cmd.id },
     });
     this.o.log.info({ commandId: cmd.id, deviceId: req.deviceId, action: req.action, by: req.requestedBy, status, detail }, 'command finished');
-    return { ...cmd, status, outcome: detail, completedAt: at };
+    return { ...cmd, status, outcome: detail, completedAt: at, ...(snapshotId !== undefined ? { snapshotId } : {}) };
   }
 }

@@ -13,6 +13,14 @@ const SIMULATORS: Record<string, SimulatorEntry> = {
     summary: 'the MQTT devices of a site (panels, doors, SOS buttons, sensors, siren, loudspeaker)',
     main: async (argv) => (await import('./mqtt-devices/cli.ts')).main(argv),
   },
+  cameras: {
+    summary: 'the ONVIF cameras of a site (device, media, PullPoint events, PTZ, snapshots, WS-Discovery)',
+    main: async (argv) => (await import('./onvif-camera/cli.ts')).main(argv),
+  },
+  county: {
+    summary: 'the county platform: receives pushed batches (HTTP or MQTT) and accounts for them; or pulls a box with cursor + acks',
+    main: async (argv) => (await import('./county-platform/cli.ts')).main(argv),
+  },
 };
 
 function list(): string {

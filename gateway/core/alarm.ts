@@ -1,3 +1,5 @@
+import type { PointType } from '../../config/schema.ts';
+
 /**
  * Alarm (警情): something a person must handle, opened by a rule from one or
  * more events, carried through a workflow where every step records who, when
@@ -20,10 +22,23 @@ export type AlarmStatus = (typeof ALARM_STATUSES)[number];
 export const CLOSED_STATUSES: readonly AlarmStatus[] = ['resolved', 'false_alarm'];
 
 /** What a person (or the county, or a rule) can do to an alarm. */
-export const ALARM_ACTIONS = ['open', 'accept', 'dispatch', 'resolve', 'false_alarm', 'escalate', 'overdue', 'evidence', 'note', 'county_status'] as const;
+export const ALARM_ACTIONS = [
+  'open',
+  'accept',
+  'dispatch',
+  'resolve',
+  'false_alarm',
+  'escalate',
+  'overdue',
+  'evidence',
+  'note',
+  'county_status',
+  'raise', // level raised (升级): a correlation confirmed it, or it missed a deadline
+  'linkage', // a linkage command's outcome (snapshot, PTZ, siren, broadcast)
+] as const;
 export type AlarmAction = (typeof ALARM_ACTIONS)[number];
 
-/** Status changes; side actions (escalate, overdue, evidence, note, county_status) keep the status. */
+/** Status changes; side actions (escalate, overdue, evidence, note, county_status, raise, linkage) keep the status. */
 const moves: Partial<Record<AlarmAction, { from: readonly AlarmStatus[]; to: AlarmStatus }>> = {
   accept: { from: ['new'], to: 'accepted' },
   dispatch: { from: ['new', 'accepted'], to: 'dispatched' },
@@ -38,6 +53,16 @@ export interface AlarmHistoryEntry {
   from: AlarmStatus | null;
   to: AlarmStatus;
   note?: string;
+}
+
+/** Where an alarm is: the place of its device (and zone), for people and the county. */
+export interface AlarmPlace {
+  building?: string;
+  unit?: string;
+  point?: PointType;
+  /** The device's (or zone's) name, e.g. 北围墙东段. */
+  name?: string;
+  zone?: number;
 }
 
 export interface Alarm {
@@ -59,6 +84,7 @@ export interface Alarm {
   evidence: string[]; // event ids
   snapshots: string[]; // snapshot ids
   countyStatus: string | null; // what the county wrote back (交办/督办/办结)
+  place?: AlarmPlace | null;
 }
 
 export class AlarmTransitionError extends Error {
@@ -82,7 +108,8 @@ export function applyAlarmAction(
   const move = moves[action];
   const closed = CLOSED_STATUSES.includes(alarm.status);
   if (move && !move.from.includes(alarm.status)) throw new AlarmTransitionError(alarm.id, action, alarm.status);
-  if (!move && closed && action !== 'note' && action !== 'county_status') throw new AlarmTransitionError(alarm.id, action, alarm.status);
+  if (!move && closed && action !== 'note' && action !== 'county_status' && action !== 'linkage')
+    throw new AlarmTransitionError(alarm.id, action, alarm.status);
   const to = move ? move.to : alarm.status;
   const next: Alarm = {
     ...alarm,

@@ -21,6 +21,8 @@ export interface Command {
   status: CommandStatus;
   outcome: string | null;
   completedAt: number | null;
+  /** A finished snapshot command's picture (from its outcome; not stored in the command row). */
+  snapshotId?: string;
 }
 
 export interface CommandOutcome {

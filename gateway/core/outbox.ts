@@ -34,6 +34,8 @@ export interface Envelope {
   seq: number;
   id: string;
   type: EnvelopeType;
+  /** The outbox lane it travelled in (alarm, record, status): the receiver's priority hint. */
+  lane: Lane;
   occurredAt: string;
   sentAt: string;
   body: unknown;
@@ -43,8 +45,13 @@ export interface Envelope {
  * The port the cloud bridge drains through. A single consumer per box: it
  * asks for a batch, sends it, then acks, fails or dead-letters its ids.
  */
+export interface NextOptions {
+  /** Share of the batch kept for each lower lane that has entries (default: the store's). 0: strictly by lane. */
+  fairShare?: number;
+}
+
 export interface Outbox {
-  next(limit: number): Promise<OutboxEntry[]>;
+  next(limit: number, opts?: NextOptions): Promise<OutboxEntry[]>;
   /** The receiver confirmed these ids: they leave the outbox. */
   ack(ids: readonly string[]): Promise<number>;
   /** Entry-level failure: count an attempt, back off; dead-letter after the configured maximum. */

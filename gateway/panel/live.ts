@@ -4,8 +4,8 @@ import type { DeviceHealth } from '../core/driver.ts';
 import { BOX_DEVICE_ID, type StoredEvent } from '../core/events.ts';
 import type { StoredAlarm } from '../store/alarms.ts';
 import type { Store } from '../store/store.ts';
-import type { Bus } from '../core/bus.ts';
 import type { ActiveSession } from './auth/sessions.ts';
+import type { ChangedAlarm, EventFeed } from './deps.ts';
 
 interface Client {
   res: ServerResponse;
@@ -15,13 +15,15 @@ interface Client {
 
 export interface LiveOptions {
   store: Store;
-  bus: Bus<{ 'event.stored': StoredEvent }>;
+  bus: EventFeed;
   health: () => DeviceHealth[];
   log: Logger;
   /** Re-check a client's session (logout, disable, expiry end the stream). */
   stillValid: (cookie: string | undefined) => Promise<boolean>;
+  /** The store's hook for committed alarm changes: pushed at once; the poll is then only a safety net. */
+  alarmChanges?: (fn: (a: ChangedAlarm) => void) => () => void;
   /** What an alarm message carries (the panel adds device name, place, grid name, overdue). */
-  alarmView?: (a: StoredAlarm) => unknown;
+  alarmView?: (a: ChangedAlarm) => unknown;
   alarmPollMs?: number;
   healthPollMs?: number;
   maxClients?: number;
@@ -41,7 +43,9 @@ export class LiveHub {
   private polling = false;
   private again = false;
   private lastHealth = new Map<string, string>();
-  private off: (() => void) | null = null;
+  private offs: (() => void)[] = [];
+  /** The last change of each alarm pushed, so the hook and the poll never push one twice. */
+  private sent = new Map<string, number>();
   private listeners = new Set<(topic: string, data: unknown) => void>();
 
   constructor(private readonly o: LiveOptions) {}
@@ -49,15 +53,17 @@ export class LiveHub {
   start(): void {
     this.cursor = this.o.store.writer.last('alarm_history');
     for (const h of this.o.health()) this.lastHealth.set(h.deviceId, JSON.stringify(h));
-    this.off = this.o.bus.on('event.stored', (e) => this.onEvent(e));
-    this.every(this.o.alarmPollMs ?? 250, () => void this.pollAlarms());
+    this.offs.push(this.o.bus.on('event.stored', (e) => this.onEvent(e)));
+    if (this.o.alarmChanges) this.offs.push(this.o.alarmChanges((a) => this.pushAlarm(a)));
+    this.every(this.o.alarmPollMs ?? (this.o.alarmChanges ? 2000 : 250), () => void this.pollAlarms());
     this.every(this.o.healthPollMs ?? 1000, () => this.pollHealth());
     this.every(15_000, () => this.heartbeat());
     this.every(30_000, () => void this.recheckSessions());
   }
 
   stop(): void {
-    this.off?.();
+    for (const off of this.offs) off();
+    this.offs = [];
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     for (const c of this.clients) c.res.end();
@@ -120,7 +126,7 @@ export class LiveHub {
           const changed: StoredAlarm[] = await this.o.store.alarms.changedSince(this.cursor, 200);
           for (const a of changed) {
             this.cursor = Math.max(this.cursor, a.changeSeq);
-            this.broadcast('alarm', this.o.alarmView ? this.o.alarmView(a) : a);
+            this.pushAlarm(a);
           }
           if (changed.length < 200) break;
         }
@@ -132,10 +138,18 @@ export class LiveHub {
     }
   }
 
+  private pushAlarm(a: ChangedAlarm): void {
+    if ((this.sent.get(a.id) ?? 0) >= a.changeSeq) return;
+    this.sent.delete(a.id); // re-inserted last: the map keeps insertion order, oldest first
+    this.sent.set(a.id, a.changeSeq);
+    if (this.sent.size > 10_000) this.sent.delete(this.sent.keys().next().value!);
+    this.broadcast('alarm', this.o.alarmView ? this.o.alarmView(a) : a);
+  }
+
   private onEvent(e: StoredEvent): void {
     if (e.deviceId !== BOX_DEVICE_ID) this.broadcast('event', { seq: e.seq, id: e.id, deviceId: e.deviceId, kind: e.kind, active: e.active, at: e.receivedAt });
-    // A rule may open an alarm from this event within a few milliseconds: look soon, not only at the next tick.
-    if (e.lane === 'alarm') setTimeout(() => void this.pollAlarms(), 20).unref();
+    // Without the store's hook, a rule may open an alarm from this event within milliseconds: look soon, not only at the next tick.
+    if (e.lane === 'alarm' && !this.o.alarmChanges) setTimeout(() => void this.pollAlarms(), 20).unref();
     if (e.kind === 'device_offline' || e.kind === 'event_channel_lost') setTimeout(() => this.pollHealth(), 20).unref();
   }
 

@@ -85,6 +85,7 @@ export async function registerPanel(
     log: deps.log,
     stillValid: async (cookie) => (await sessions.resolve(cookie)) !== null,
     alarmView: (a) => alarmView(a, new SiteIndex(deps.config()), deps.clock.now()),
+    ...(deps.alarmChanges ? { alarmChanges: deps.alarmChanges } : {}),
   });
   const meter = new UpstreamMeter(deps);
   const auth = authHooks({ sessions, audit: deps.store.audit, log: deps.log });

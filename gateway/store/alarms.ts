@@ -1,11 +1,11 @@
-import { applyAlarmAction, type Alarm, type AlarmAction, type AlarmHistoryEntry, type AlarmStatus } from '../core/alarm.ts';
+import { applyAlarmAction, type Alarm, type AlarmAction, type AlarmHistoryEntry, type AlarmPlace, type AlarmStatus } from '../core/alarm.ts';
 import type { Clock } from '../core/clock.ts';
 import { uuidv7 } from '../core/ids.ts';
 import type { Db } from './db.ts';
 import { outboxInsert } from './outbox.ts';
 import type { GroupCommitWriter, Insert, Statement } from './writer.ts';
 
-interface AlarmRow {
+export interface AlarmRow {
   id: string;
   change_seq: number;
   rule: string;
@@ -25,11 +25,14 @@ interface AlarmRow {
   evidence: string;
   snapshots: string;
   county_status: string | null;
+  place: string | null;
+  dedupe_keys: string | null;
 }
 
-export type StoredAlarm = Alarm & { changeSeq: number };
+/** `dedupeKeys`: the detection engine's keys for the condition the alarm stands for (kept so a restart finds it again). */
+export type StoredAlarm = Alarm & { changeSeq: number; dedupeKeys: string[] };
 
-function fromRow(r: AlarmRow): StoredAlarm {
+export function fromRow(r: AlarmRow): StoredAlarm {
   return {
     id: r.id,
     changeSeq: r.change_seq,
@@ -50,10 +53,21 @@ function fromRow(r: AlarmRow): StoredAlarm {
     evidence: JSON.parse(r.evidence),
     snapshots: JSON.parse(r.snapshots),
     countyStatus: r.county_status,
+    place: r.place === null ? null : (JSON.parse(r.place) as AlarmPlace),
+    dedupeKeys: r.dedupe_keys === null ? [] : (JSON.parse(r.dedupe_keys) as string[]),
   };
 }
 
-export type NewAlarm = Omit<Alarm, 'id' | 'status' | 'updatedAt' | 'escalated' | 'overdue' | 'count' | 'countyStatus'> & { id?: string };
+export type NewAlarm = Omit<Alarm, 'id' | 'status' | 'updatedAt' | 'escalated' | 'overdue' | 'count' | 'countyStatus'> & {
+  id?: string;
+  dedupeKeys?: string[];
+  /** Occurrences behind it already (a flap filter opens after N); default 1. */
+  count?: number;
+};
+
+/** Evidence kept on one alarm: the first events (what opened it) and the latest. */
+const EVIDENCE_FIRST = 20;
+const EVIDENCE_MAX = 200;
 
 const UPSERT_COLUMNS = [
   'id',
@@ -75,6 +89,8 @@ const UPSERT_COLUMNS = [
   'evidence',
   'snapshots',
   'county_status',
+  'place',
+  'dedupe_keys',
 ] as const;
 const UPSERT_SQL = `INSERT OR REPLACE INTO alarms (${UPSERT_COLUMNS.join(',')}) VALUES (${UPSERT_COLUMNS.map(() => '?').join(',')})`;
 
@@ -83,20 +99,21 @@ const UPSERT_SQL = `INSERT OR REPLACE INTO alarms (${UPSERT_COLUMNS.join(',')}) 
  * `alarm.opened` for the first, `alarm.updated` for every later one (local or
  * remote), in the alarm lane, carrying the alarm as it now is and the step.
  */
-function upstream(a: Alarm, changeSeq: number, entry: AlarmHistoryEntry, outboxSeq: number, now: number): Insert {
+function upstream(a: Alarm & { dedupeKeys?: string[] }, changeSeq: number, entry: AlarmHistoryEntry, outboxSeq: number, now: number): Insert {
+  const { dedupeKeys: _, ...alarm } = a;
   return outboxInsert(
     {
       lane: 'alarm',
       type: entry.action === 'open' ? 'alarm.opened' : 'alarm.updated',
       occurredAt: entry.at,
-      body: { alarm: { ...a, changeSeq }, change: entry },
+      body: { alarm: { ...alarm, changeSeq }, change: entry },
     },
     outboxSeq,
     now,
   );
 }
 
-function write(a: Alarm, changeSeq: number, entry: AlarmHistoryEntry): Statement[] {
+function write(a: Alarm & { dedupeKeys?: string[] }, changeSeq: number, entry: AlarmHistoryEntry): Statement[] {
   return [
     {
       sql: UPSERT_SQL,
@@ -120,6 +137,8 @@ function write(a: Alarm, changeSeq: number, entry: AlarmHistoryEntry): Statement
         JSON.stringify(a.evidence),
         JSON.stringify(a.snapshots),
         a.countyStatus,
+        a.place ? JSON.stringify(a.place) : null,
+        a.dedupeKeys?.length ? JSON.stringify(a.dedupeKeys) : null,
       ],
     },
     {
@@ -137,6 +156,24 @@ function write(a: Alarm, changeSeq: number, entry: AlarmHistoryEntry): Statement
  */
 export class AlarmStore {
   private locks = new Map<string, Promise<unknown>>();
+  private listeners = new Set<(a: StoredAlarm) => void>();
+
+  /** Told of every committed alarm change (opened or acted on); returns the unsubscribe function. */
+  onChange(fn: (a: StoredAlarm) => void): () => void {
+    this.listeners.add(fn);
+    return () => void this.listeners.delete(fn);
+  }
+
+  private changed(a: StoredAlarm): StoredAlarm {
+    for (const fn of this.listeners) {
+      try {
+        fn(a);
+      } catch {
+        // a listener's failure is its own; the change is committed
+      }
+    }
+    return a;
+  }
 
   constructor(
     private readonly writer: GroupCommitWriter,
@@ -146,47 +183,83 @@ export class AlarmStore {
 
   async open(a: NewAlarm, actor: string): Promise<StoredAlarm> {
     const now = this.clock.now();
-    const alarm: Alarm = { ...a, id: a.id ?? uuidv7(now), status: 'new', updatedAt: now, escalated: false, overdue: false, count: 1, countyStatus: null };
+    const alarm: Alarm & { dedupeKeys: string[] } = {
+      ...a,
+      id: a.id ?? uuidv7(now),
+      status: 'new',
+      updatedAt: now,
+      escalated: false,
+      overdue: false,
+      count: a.count ?? 1,
+      countyStatus: null,
+      place: a.place ?? null,
+      dedupeKeys: a.dedupeKeys ?? [],
+    };
     const entry: AlarmHistoryEntry = { at: now, action: 'open', actor, from: null, to: 'new' };
-    return this.writer.submit({
+    const stored = await this.writer.submit({
       sync: 'full',
       build: (next) => {
         const seq = next('alarm_history');
-        return { statements: write(alarm, seq, entry), inserts: [upstream(alarm, seq, entry, next('outbox'), now)], result: { ...alarm, changeSeq: seq } };
+        return {
+          statements: write(alarm, seq, entry),
+          inserts: [upstream(alarm, seq, entry, next('outbox'), now)],
+          result: { ...alarm, changeSeq: seq },
+        };
       },
     });
+    return this.changed(stored);
   }
 
-  /** Apply a workflow action (受理, 处置, 办结, 误报, 上报, ...) as `actor`; throws AlarmTransitionError when not allowed. */
-  act(id: string, action: Exclude<AlarmAction, 'open'>, actor: string, note?: string, change?: (a: Alarm) => Alarm): Promise<StoredAlarm> {
+  /**
+   * Apply a workflow action (受理, 处置, 办结, 误报, 上报, ...) as `actor`; throws AlarmTransitionError when not allowed.
+   * `extra` adds statements to the same transaction (e.g. an idempotency record of the request that caused it).
+   */
+  act(
+    id: string,
+    action: Exclude<AlarmAction, 'open'>,
+    actor: string,
+    note?: string,
+    change?: (a: Alarm & { dedupeKeys: string[] }) => Alarm & { dedupeKeys: string[] },
+    extra?: (changeSeq: number) => Statement[],
+  ): Promise<StoredAlarm> {
     return this.serialized(id, async () => {
       const current = await this.get(id);
       if (!current) throw new Error(`alarm ${id} does not exist`);
       const { changeSeq: _, ...plain } = current;
       const now = this.clock.now();
       const applied = applyAlarmAction(plain, action, actor, now, note);
-      const alarm = change ? change(applied.alarm) : applied.alarm;
-      return this.writer.submit({
+      const alarm = change ? change({ ...applied.alarm, dedupeKeys: plain.dedupeKeys }) : { ...applied.alarm, dedupeKeys: plain.dedupeKeys };
+      const stored = await this.writer.submit({
         sync: 'full',
         build: (next) => {
           const seq = next('alarm_history');
           return {
-            statements: write(alarm, seq, applied.entry),
+            statements: [...write(alarm, seq, applied.entry), ...(extra?.(seq) ?? [])],
             inserts: [upstream(alarm, seq, applied.entry, next('outbox'), now)],
             result: { ...alarm, changeSeq: seq },
           };
         },
       });
+      return this.changed(stored);
     });
   }
 
-  /** The condition repeated while the alarm is open: add evidence instead of opening another. */
-  addEvidence(id: string, eventIds: readonly string[], actor: string): Promise<StoredAlarm> {
-    return this.act(id, 'evidence', actor, undefined, (a) => ({
-      ...a,
-      count: a.count + 1,
-      evidence: [...a.evidence, ...eventIds.filter((e) => !a.evidence.includes(e))].slice(-200),
-    }));
+  /**
+   * The condition repeated while the alarm is open: add evidence instead of opening another. `times`: how many
+   * repeats this stands for (a flapping camera's burst is one write). Kept: the first events and the latest.
+   */
+  addEvidence(id: string, eventIds: readonly string[], actor: string, times = 1, note?: string): Promise<StoredAlarm> {
+    return this.act(id, 'evidence', actor, note, (a) => {
+      const all = [...a.evidence, ...eventIds.filter((e) => !a.evidence.includes(e))];
+      const evidence = all.length <= EVIDENCE_MAX ? all : [...all.slice(0, EVIDENCE_FIRST), ...all.slice(all.length - (EVIDENCE_MAX - EVIDENCE_FIRST))];
+      return { ...a, count: a.count + times, evidence };
+    });
+  }
+
+  /** Alarms opened at or after a time, in any status (the detection engine's catch-up after a restart). */
+  async openedSince(at: number): Promise<StoredAlarm[]> {
+    const rows = await this.reader.all<AlarmRow>('SELECT * FROM alarms WHERE opened_at >= ? ORDER BY opened_at', [at]);
+    return rows.map(fromRow);
   }
 
   async get(id: string): Promise<StoredAlarm | undefined> {

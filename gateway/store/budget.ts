@@ -143,15 +143,21 @@ export class Budget {
       await this.checkpoint();
       usage = await this.measure();
     }
+    const acted = usage.stage;
+    let after: Usage;
     try {
-      return await this.evict(usage);
+      after = await this.evict(usage);
     } catch (err) {
       if (!isDiskFull(err)) throw err;
       // Not even room to delete (deletes write to the WAL): spend the ballast, then try once more.
       if (!(await this.ballast.release())) throw err;
       await this.checkpoint();
-      return this.evict(await this.measure());
+      after = await this.evict(await this.measure());
     }
+    // Report the stage this sweep acted at, not the relief its eviction bought: the lanes it set
+    // keep shedding until a sweep finds no pressure, and /healthz must say so meanwhile.
+    this.lastUsage = { ...after, stage: Math.max(acted, after.stage) as Usage['stage'] };
+    return this.lastUsage;
   }
 
   private async checkpoint(): Promise<void> {

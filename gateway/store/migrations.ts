@@ -159,6 +159,75 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 4,
+    name: 'snapshot records (the pictures are files beside the database)',
+    sql: `
+      CREATE TABLE snapshots (
+        id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        taken_at INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        content_type TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        file TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        command_id TEXT,
+        alarm_id TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX snapshots_taken ON snapshots(taken_at);
+      CREATE INDEX snapshots_device ON snapshots(device_id, taken_at);
+    `,
+  },
+  {
+    version: 5,
+    name: 'county bridge: pull cursors, write-back requests, device status transitions',
+    sql: `
+      CREATE TABLE county_cursors (
+        consumer TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        cursor INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (consumer, stream)
+      ) WITHOUT ROWID;
+      CREATE TABLE county_writebacks (
+        consumer TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        alarm_id TEXT NOT NULL,
+        change_seq INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (consumer, request_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE device_transitions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        device_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        online INTEGER,
+        event_channel TEXT NOT NULL,
+        reported INTEGER NOT NULL
+      );
+      CREATE INDEX device_transitions_device ON device_transitions(device_id, at);
+      CREATE INDEX alarms_opened ON alarms(opened_at);
+    `,
+  },
+  {
+    version: 6,
+    name: 'detection: alarm place and dedupe keys, detection state, device maintenance',
+    sql: `
+      ALTER TABLE alarms ADD COLUMN place TEXT;
+      ALTER TABLE alarms ADD COLUMN dedupe_keys TEXT;
+      -- alarms_opened exists since version 5
+      CREATE TABLE detect_state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE device_maintenance (
+        device_id TEXT PRIMARY KEY,
+        maintenance INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        since INTEGER NOT NULL,
+        until INTEGER
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
     version: 7,
     name: 'panel: users, sessions, setup token, site plan, walk tests, provisioning',
     sql: `
@@ -246,7 +315,7 @@ export const MIGRATIONS: readonly Migration[] = [
         before_text TEXT,
         after_text TEXT
       ) WITHOUT ROWID;
-      CREATE INDEX alarms_opened ON alarms(opened_at);
+      -- alarms_opened exists since version 5
       CREATE INDEX alarm_history_action ON alarm_history(action, alarm_id);
       CREATE INDEX events_health ON events(device_id, received_at) WHERE kind IN ('device_offline', 'event_channel_lost');
     `,

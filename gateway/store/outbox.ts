@@ -1,6 +1,6 @@
 import { LANES, laneIndex, type Lane } from '../core/events.ts';
 import { uuidv7 } from '../core/ids.ts';
-import { backoffMs, type NewOutboxEntry, type Outbox, type OutboxEntry, type EnvelopeType } from '../core/outbox.ts';
+import { backoffMs, type NewOutboxEntry, type NextOptions, type Outbox, type OutboxEntry, type EnvelopeType } from '../core/outbox.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Db } from './db.ts';
 import type { GroupCommitWriter, Insert, Statement, TableSpec } from './writer.ts';
@@ -76,14 +76,19 @@ export class OutboxStore implements Outbox {
     });
   }
 
-  async next(limit: number): Promise<OutboxEntry[]> {
+  async next(limit: number, opts: NextOptions = {}): Promise<OutboxEntry[]> {
     const now = this.clock.now();
-    const reserve = Math.max(1, Math.floor(limit * this.opts.fairShare));
+    const share = opts.fairShare ?? this.opts.fairShare;
+    const reserve = share > 0 ? Math.max(1, Math.floor(limit * share)) : 0;
     const picked: OutboxEntry[][] = [];
     let room = limit;
     for (let l = 0; l < LANES.length; l++) {
       // Lower lanes each keep `reserve` slots if they have entries; lane l may take the rest.
       const want = l === 0 ? limit : Math.max(reserve, room);
+      if (want === 0) {
+        picked.push([]);
+        continue;
+      }
       const rows = await this.reader.all<OutboxRow>(
         'SELECT seq, id, lane, type, occurred_at, body, attempts, next_try_at, last_error FROM outbox WHERE lane = ? ORDER BY seq LIMIT ?',
         [l, want],

@@ -1,6 +1,6 @@
 import { parseConfig } from '../../config/load.ts';
 import type { SiteConfig } from '../../config/schema.ts';
-import { App } from '../../gateway/app.ts';
+import { App, type AppOptions } from '../../gateway/app.ts';
 import { silentLog } from './store.ts';
 
 /** A small demo site on loopback: one panel, two doors, one SOS button; extra top-level keys merge in. */
@@ -25,8 +25,8 @@ export function smallSite(extra: Record<string, unknown> = {}): SiteConfig {
   return r.config;
 }
 
-export async function startApp(dataDir: string, config = smallSite()): Promise<App & { mqttUrl: string }> {
-  const app = new App({ config, dataDir, log: silentLog, version: 'test', httpPort: 0, brokerPort: 0 });
+export async function startApp(dataDir: string, config = smallSite(), over: Partial<AppOptions> = {}): Promise<App & { mqttUrl: string }> {
+  const app = new App({ config, dataDir, log: silentLog, version: 'test', httpPort: 0, brokerPort: 0, ...over });
   await app.start();
   return Object.assign(app, { mqttUrl: `mqtt://127.0.0.1:${app.broker.addresses[0]!.port}` });
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ALARM_CATEGORIES, ALARM_STATUSES, AlarmTransitionError, type Alarm } from '../../core/alarm.ts';
 import type { StoredEvent } from '../../core/events.ts';
 import type { StoredAlarm } from '../../store/alarms.ts';
-import { auditAs, type PanelDeps } from '../deps.ts';
+import { auditAs, type ChangedAlarm, type PanelDeps } from '../deps.ts';
 import type { LiveHub } from '../live.ts';
 import { emptyQuery, RequestError, route, type RouteDef } from '../route-table.ts';
 import { isOverdue, SiteIndex } from '../site-index.ts';
@@ -13,7 +13,7 @@ const idParams = z.object({ id: z.string().min(1).max(64) });
 /** What guards may do to an alarm from the panel: 受理, 处置 (note required), 办结, 误报, 上报, or add a note. */
 export const PANEL_ACTIONS = ['accept', 'dispatch', 'resolve', 'false_alarm', 'escalate', 'note'] as const;
 
-export function alarmView(a: StoredAlarm, site: SiteIndex, now: number) {
+export function alarmView(a: ChangedAlarm, site: SiteIndex, now: number) {
   const d = a.deviceId ? site.devices.get(a.deviceId) : undefined;
   return {
     ...a,
@@ -100,7 +100,7 @@ export function alarmRoutes(deps: PanelDeps, hub: LiveHub): RouteDef[] {
             deviceTime: e.deviceTime,
             clockTrusted: e.clockTrusted,
           })),
-          snapshots: a.snapshots.map((id) => ({ id, url: `/api/snapshots/${encodeURIComponent(id)}` })),
+          snapshots: a.snapshots.map((id) => ({ id, url: `/api/alarms/${encodeURIComponent(a.id)}/snapshots/${encodeURIComponent(id)}` })),
           linkedCameras: s.linkedCameras(a.deviceId, zones),
           commands,
           deviceCommands: device ? { id: device.id, name: device.name, kind: device.kind, commands: panelCommands(device) } : null,
@@ -144,14 +144,15 @@ export function alarmRoutes(deps: PanelDeps, hub: LiveHub): RouteDef[] {
     }),
     route({
       method: 'GET',
-      url: '/snapshots/:id',
+      url: '/alarms/:id/snapshots/:snapshotId',
       allow: 'read',
       kind: 'api',
-      summary: 'A stored snapshot (alarm evidence)',
-      schema: { params: idParams, querystring: emptyQuery },
+      summary: 'A snapshot that is evidence of this alarm (a snapshot id alone opens nothing)',
+      schema: { params: z.object({ id: z.string().min(1).max(64), snapshotId: z.string().min(1).max(64) }), querystring: emptyQuery },
       handler: async ({ params, reply }) => {
-        const snap = await deps.snapshots?.get(params.id);
-        if (!snap) throw new RequestError(404, 'not_found', `no snapshot ${params.id}`);
+        const a = await deps.store.alarms.get(params.id);
+        const snap = a?.snapshots.includes(params.snapshotId) ? await deps.snapshots?.get(params.snapshotId) : null;
+        if (!snap) throw new RequestError(404, 'not_found', `no snapshot ${params.snapshotId} for alarm ${params.id}`);
         return reply.type(snap.mime).header('cache-control', 'private, max-age=3600').send(snap.data);
       },
     }),

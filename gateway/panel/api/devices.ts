@@ -115,10 +115,10 @@ export function deviceRoutes(deps: PanelDeps): RouteDef[] {
       kind: 'api',
       summary: "A camera's current snapshot",
       schema: { params: idParams, querystring: emptyQuery },
-      handler: async ({ params, reply }) => {
+      handler: async ({ params, reply, session }) => {
         const d = deps.config().devices.find((x) => x.id === params.id);
         if (!d || d.kind !== 'onvif_camera') throw new RequestError(404, 'not_found', `${params.id} is not a camera of this site`);
-        const snap = await deps.snapshots?.current?.(params.id);
+        const snap = await deps.snapshots?.current?.(params.id, session!.user.username);
         if (!snap) throw new RequestError(503, 'no_snapshot', 'no snapshot available for this camera now');
         return reply.type(snap.mime).header('cache-control', 'no-store').send(snap.data);
       },

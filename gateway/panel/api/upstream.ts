@@ -1,5 +1,5 @@
 import { LANES, type Lane } from '../../core/events.ts';
-import type { PanelDeps } from '../deps.ts';
+import type { PanelDeps, UpstreamLink } from '../deps.ts';
 import { emptyQuery, route, type RouteDef } from '../route-table.ts';
 
 interface Sample {
@@ -16,9 +16,10 @@ interface Sample {
 export class UpstreamMeter {
   private samples: Sample[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private linkState: { connected: boolean; since: number } | null = null;
 
   constructor(
-    private readonly deps: Pick<PanelDeps, 'store' | 'clock' | 'log'>,
+    private readonly deps: Pick<PanelDeps, 'store' | 'clock' | 'log' | 'upstream'>,
     private readonly everyMs = 10_000,
     private readonly keep = 60,
   ) {}
@@ -34,7 +35,22 @@ export class UpstreamMeter {
     this.timer = null;
   }
 
+  /**
+   * The county link: connected while the push gets acks without failing. Since when is when the meter first saw
+   * the current state (it looks on every sample and every request), or the last ack for a link up since start.
+   */
+  link(): UpstreamLink | null {
+    const s = this.deps.upstream?.();
+    if (!s) return null;
+    const connected = s.state !== 'stopped' && s.consecutiveFailures === 0 && s.lastAckAt !== null;
+    if (!this.linkState || this.linkState.connected !== connected) {
+      this.linkState = { connected, since: this.linkState === null && connected ? s.lastAckAt! : this.deps.clock.now() };
+    }
+    return { connected, since: this.linkState.since, lastError: s.lastError, lastAckAt: s.lastAckAt, state: s.state, mode: s.mode };
+  }
+
   async sample(): Promise<Sample> {
+    this.link();
     const lanes = await this.deps.store.outbox.depth();
     const s: Sample = {
       at: this.deps.clock.now(),
@@ -89,7 +105,7 @@ export function upstreamRoutes(deps: PanelDeps, meter: UpstreamMeter): RouteDef[
         return {
           now,
           configured: cfg ? { enabled: cfg.enabled, target } : null,
-          link: deps.upstream?.() ?? null,
+          link: meter.link(),
           lanes: lanes.map((l) => ({ ...l, oldestAgeSeconds: l.oldestCreatedAt ? Math.round((now - l.oldestCreatedAt) / 1000) : null })),
           depth,
           rates,

@@ -62,7 +62,7 @@ describe('adding an MQTT device from the panel', () => {
     expect(s).toMatchObject({ host: '127.0.0.1', clientId: 'door-01', username: 'door-01', topics: { event: 'sw/v1/door-01/event' } });
     expect(s.password).toMatch(/^[a-zA-Z2-9]{20}$/);
     expect(r.body.qrSvg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-    expect(r.body.applied).toMatchObject({ ok: true, restarted: ['mqtt'] });
+    expect(r.body.applied).toMatchObject({ ok: true, restarted: ['devices'] });
 
     const file = readFileSync(p.file, 'utf8');
     expect(file.startsWith('# test site\n')).toBe(true); // comments kept
@@ -99,7 +99,7 @@ describe('config export and import', () => {
     expect(exported.headers.get('content-disposition')).toMatch(/attachment; filename="sw-320602-010-site\.yaml"/);
     const edited = exported.body.replace('name: 北门声光报警器', 'name: 北门声光报警器（新）');
     const check = await installer.post('/api/installer/config/check', { name: 'site.yaml', text: edited });
-    expect(check.body).toMatchObject({ ok: true, restarts: ['mqtt'], restartRequired: [] });
+    expect(check.body).toMatchObject({ ok: true, restarts: ['devices'], restartRequired: [] });
     expect(check.body.diff.changes).toEqual([{ path: 'devices[siren-1].name', kind: 'changed', before: '北门声光报警器', after: '北门声光报警器（新）' }]);
     expect(readFileSync(p.file, 'utf8')).not.toContain('（新）'); // a dry run writes nothing
 
@@ -108,7 +108,7 @@ describe('config export and import', () => {
     expect(bad.body.problems[0]).toMatchObject({ path: expect.stringMatching(/^devices\[\d+\]/), message: expect.stringContaining('sirene') });
 
     const apply = await installer.post('/api/installer/config/apply', { name: 'site.yaml', text: edited });
-    expect(apply.body).toMatchObject({ ok: true, restarted: ['mqtt'] });
+    expect(apply.body).toMatchObject({ ok: true, restarted: ['devices'] });
     expect(readFileSync(p.file, 'utf8')).toContain('北门声光报警器（新）');
     expect((await guard.get('/api/devices')).body.devices.find((d: { id: string }) => d.id === 'siren-1').name).toBe('北门声光报警器（新）');
     const history = await installer.get('/api/installer/config/history');
@@ -130,10 +130,13 @@ describe('config export and import', () => {
       const before = readFileSync(p.file, 'utf8');
       const edited = before.replace(/^broker:\n/m, `broker:\n  tls: { port: ${port}, certFile: cert.pem, keyFile: key.pem }\n`);
       expect(edited).not.toBe(before);
-      expect((await installer.post('/api/installer/config/check', { name: 'site.yaml', text: edited })).body).toMatchObject({ ok: true, restarts: ['mqtt'] });
+      expect((await installer.post('/api/installer/config/check', { name: 'site.yaml', text: edited })).body).toMatchObject({
+        ok: true,
+        restarts: ['devices'],
+      });
       const r = await installer.post('/api/installer/config/apply', { name: 'site.yaml', text: edited });
       expect(r.status).toBe(500);
-      expect(r.body).toMatchObject({ error: 'rolled_back', failedPart: 'mqtt' });
+      expect(r.body).toMatchObject({ error: 'rolled_back', failedPart: 'devices' });
       expect(r.body.message).toMatch(/broker\.tls\.port.*already in use|EADDRINUSE/);
       expect(readFileSync(p.file, 'utf8')).toBe(before);
       // The old broker is back on its port: a device connects and its event is stored.
@@ -141,7 +144,7 @@ describe('config export and import', () => {
       await publish(dev, 'sw/v1/door-2/event', JSON.stringify({ id: 'after-rollback', type: 'door', state: 'forced' }));
       await end(dev);
       const history = await installer.get('/api/installer/config/history');
-      expect(history.body.changes[0].outcome).toMatch(/^failed, rolled back: mqtt: /);
+      expect(history.body.changes[0].outcome).toMatch(/^failed, rolled back: devices: /);
       const audit = await p.app.store.audit.list({ action: 'config.apply' });
       expect(audit[0]).toMatchObject({ actor: 'anzhuang', outcome: expect.stringMatching(/^failed, rolled back/) });
     } finally {

@@ -44,7 +44,7 @@ function servedRoutes(tree: string): string[] {
   return out;
 }
 
-const concrete = (url: string) => url.replace(':id', 'no-such-id').replace('*', 'style.css');
+const concrete = (url: string) => url.replace(/:[a-zA-Z]+/g, 'no-such-id').replace('*', 'style.css');
 
 async function call(c: Client, method: string, url: string): Promise<number> {
   const headers: Record<string, string> = { accept: 'application/json' };

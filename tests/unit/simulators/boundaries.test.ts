@@ -26,3 +26,20 @@ describe('simulators are honest peers', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('the county platform simulator', () => {
+  it('speaks HTTP and MQTT only: node built-ins, mqtt, and its own files', () => {
+    const dir = path.join(ROOT, 'simulators', 'county-platform');
+    const files = tsFiles(dir);
+    expect(files.map((f) => path.basename(f))).toEqual(expect.arrayContaining(['receiver.ts', 'accounting.ts', 'auth.ts', 'puller.ts', 'cli.ts']));
+    const outside: string[] = [];
+    for (const file of files) {
+      for (const m of fs.readFileSync(file, 'utf8').matchAll(/(?:from\s+|import\s*\(\s*)['"]([^'"]+)['"]/g)) {
+        const spec = m[1] ?? '';
+        const ok = spec.startsWith('node:') || spec === 'mqtt' || (spec.startsWith('./') && !spec.includes('..'));
+        if (!ok) outside.push(`${path.relative(ROOT, file)} → ${spec}`);
+      }
+    }
+    expect(outside).toEqual([]);
+  });
+});

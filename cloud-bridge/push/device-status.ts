@@ -1,0 +1,111 @@
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../../gateway/core/clock.ts';
+import type { Component } from '../../gateway/core/component.ts';
+import type { DeviceHealthSource, DeviceInfo, DeviceStatus, DeviceStatusPort } from '../../gateway/core/county.ts';
+import type { DeviceHealth } from '../../gateway/core/driver.ts';
+
+export interface DeviceStatusOptions {
+  port: DeviceStatusPort;
+  health: DeviceHealthSource;
+  devices: readonly DeviceInfo[];
+  clock: Clock;
+  log: Logger;
+  everyMs: number;
+  onEnqueued?: () => void;
+}
+
+type State = Pick<DeviceStatus, 'online' | 'eventChannel'>;
+
+const same = (a: State | undefined, b: State) => a !== undefined && a.online === b.online && a.eventChannel === b.eventChannel;
+
+/**
+ * Looks at the drivers' device health every `everyMs` and turns each change
+ * (online/offline, event channel alive/lost) into a device.status envelope
+ * and a transition row for the uptime figures. At start every device's state
+ * is unknown (the box was not watching); the county is told only of states
+ * that differ from what it was last told, so a reboot does not re-announce
+ * the whole estate.
+ */
+export class DeviceStatusReporter implements Component {
+  readonly name = 'county-device-status';
+  private timer: TimerHandle | null = null;
+  private running = false;
+  private current = new Map<string, State>();
+  private reported = new Map<string, State>();
+  private readonly devices: Map<string, DeviceInfo>;
+
+  constructor(private readonly o: DeviceStatusOptions) {
+    this.devices = new Map(o.devices.filter((d) => d.enabled).map((d) => [d.id, d]));
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    this.reported = await this.o.port.lastReported();
+    const now = this.o.clock.now();
+    const unknown: DeviceStatus[] = [...this.devices.values()].map((d) =>
+      this.status(d, { deviceId: d.id, reachable: null, eventChannel: 'n/a', lastSeen: null }, now),
+    );
+    for (const u of unknown) this.current.set(u.deviceId, { online: null, eventChannel: u.eventChannel });
+    // Unknown from the box's start until the first look: the time the box was off is not counted as online or offline.
+    await this.o.port.record(
+      unknown,
+      unknown.map(() => false),
+    );
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.timer?.cancel();
+    this.timer = null;
+  }
+
+  /** Compare health with what was recorded; record and report the differences. */
+  async look(): Promise<number> {
+    const now = this.o.clock.now();
+    const byId = new Map(this.o.health.health().map((h) => [h.deviceId, h]));
+    const changes: DeviceStatus[] = [];
+    const report: boolean[] = [];
+    for (const d of this.devices.values()) {
+      const h = byId.get(d.id);
+      if (!h) continue; // no driver speaks for it (yet): stays unknown
+      const s = this.status(d, h, now);
+      const state: State = { online: s.online, eventChannel: s.eventChannel };
+      if (same(this.current.get(d.id), state)) continue;
+      this.current.set(d.id, state);
+      changes.push(s);
+      const tell = !same(this.reported.get(d.id), state);
+      report.push(tell);
+      if (tell) this.reported.set(d.id, state);
+    }
+    if (changes.length === 0) return 0;
+    await this.o.port.record(changes, report);
+    if (report.some(Boolean)) this.o.onEnqueued?.();
+    return report.filter(Boolean).length;
+  }
+
+  private status(d: DeviceInfo, h: DeviceHealth, now: number): DeviceStatus {
+    return {
+      deviceId: d.id,
+      gbId: d.gbId,
+      kind: d.kind,
+      grid: d.grid,
+      online: h.reachable,
+      eventChannel: h.eventChannel,
+      lastSeen: h.lastSeen,
+      detail: h.detail ?? null,
+      at: now,
+    };
+  }
+
+  private schedule(): void {
+    this.timer = this.o.clock.setTimer(this.o.everyMs, () => {
+      if (!this.running) return;
+      this.look()
+        .catch((err: Error) => this.o.log.warn({ err }, 'could not record device status; looking again at the next round'))
+        .finally(() => {
+          if (this.running) this.schedule();
+        });
+    });
+  }
+}

@@ -1,0 +1,132 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DeviceStatusReporter } from '../../../cloud-bridge/push/device-status.ts';
+import { Heartbeat } from '../../../cloud-bridge/push/heartbeat.ts';
+import { FakeClock } from '../../../gateway/core/clock.ts';
+import type { DeviceInfo } from '../../../gateway/core/county.ts';
+import type { DeviceHealth } from '../../../gateway/core/driver.ts';
+import { CountyStores } from '../../../gateway/store/county.ts';
+import type { Store } from '../../../gateway/store/store.ts';
+import { openStore, silentLog, tempDir } from '../../helpers/store.ts';
+
+const HOUR = 3_600_000;
+let cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+async function open(dir: string, clock: FakeClock): Promise<{ store: Store; county: CountyStores }> {
+  const store = await openStore(dir, {}, clock);
+  const county = await CountyStores.open(store, clock);
+  cleanups.push(
+    () => store.close(),
+    () => county.close(),
+  );
+  return { store, county };
+}
+
+const dev = (id: string): DeviceInfo => ({
+  id,
+  name: id,
+  kind: 'access_controller',
+  grid: 'g1',
+  place: { point: 'entrance' },
+  gbId: null,
+  enabled: true,
+  eventsEnabled: null,
+});
+
+describe('device status (fake clock)', () => {
+  it('reports changes as device.status, keeps transitions for uptime, and does not re-announce after a restart', async () => {
+    const t = tempDir('shouwang-status-');
+    cleanups.push(() => t.cleanup());
+    const clock = new FakeClock();
+    const { store, county } = await open(t.dir, clock);
+    const health = new Map<string, DeviceHealth>();
+    const set = (id: string, reachable: boolean | null) => health.set(id, { deviceId: id, reachable, eventChannel: 'n/a', lastSeen: clock.now() });
+    const reporter = () =>
+      new DeviceStatusReporter({
+        port: county.push,
+        health: { health: () => [...health.values()] },
+        devices: [dev('door-1'), dev('door-2')],
+        clock,
+        log: silentLog,
+        everyMs: 5000,
+      });
+    const statusEntries = async () =>
+      (await store.outbox.next(1000)).filter((e) => e.type === 'device.status').map((e) => e.body as { deviceId: string; online: boolean });
+
+    let r = reporter();
+    await r.start();
+    set('door-1', true);
+    set('door-2', false);
+    expect(await r.look()).toBe(2);
+    expect(await statusEntries()).toEqual([
+      expect.objectContaining({ deviceId: 'door-1', online: true }),
+      expect.objectContaining({ deviceId: 'door-2', online: false }),
+    ]);
+    expect(await r.look()).toBe(0); // nothing changed
+
+    clock.advance(6 * HOUR);
+    set('door-1', false);
+    await r.look();
+    clock.advance(6 * HOUR);
+    set('door-1', true);
+    await r.look();
+    clock.advance(12 * HOUR);
+    const up = await county.port().uptime(['door-1', 'door-2', 'door-3']);
+    expect(up.get('door-1')).toEqual({ last24h: 0.75, last30d: 0.75 });
+    expect(up.get('door-2')).toEqual({ last24h: 0, last30d: 0 });
+    expect(up.get('door-3')).toEqual({ last24h: null, last30d: null });
+    await r.stop();
+    await store.outbox.ack((await store.outbox.next(1000)).map((e) => e.id));
+
+    // The box restarts: states are unknown until the first look; the county hears only what differs from what it was told.
+    r = reporter();
+    await r.start();
+    set('door-2', true);
+    expect(await r.look()).toBe(1);
+    expect(await statusEntries()).toEqual([expect.objectContaining({ deviceId: 'door-2', online: true })]);
+    clock.advance(HOUR);
+    // time while the box was restarting counts neither way
+    const after = await county.port().uptime(['door-1']);
+    expect(after.get('door-1')!.last24h).toBeCloseTo(18 / 24, 2);
+    await r.stop();
+  });
+});
+
+describe('heartbeat (fake clock)', () => {
+  it('says queue depth and oldest age per lane, loss since the previous heartbeat, uptime and version, every interval', async () => {
+    const t = tempDir('shouwang-heartbeat-');
+    cleanups.push(() => t.cleanup());
+    const clock = new FakeClock();
+    const { store, county } = await open(t.dir, clock);
+    await store.outbox.enqueue([{ lane: 'record', type: 'event', occurredAt: clock.now(), body: {} }]);
+    const hb = new Heartbeat({ port: county.push, clock, log: silentLog, everyMs: 60_000, version: '1.2.3', startedAtMono: clock.monotonic() });
+    await hb.start();
+    for (let i = 0; i < 3; i++) store.budget.countShed('status');
+    await new Promise((r) => setImmediate(r));
+    await store.writer.flush();
+    clock.advance(60_000);
+    await new Promise((r) => setTimeout(r, 50));
+    await store.writer.flush();
+    clock.advance(60_000);
+    await new Promise((r) => setTimeout(r, 50));
+    await hb.stop();
+    const beats = (await store.outbox.next(100)).filter((e) => e.type === 'box.heartbeat').map((e) => e.body as Record<string, never>);
+    expect(beats).toHaveLength(3);
+    expect(beats.map((b) => b.uptimeSeconds)).toEqual([0, 60, 120]);
+    expect(beats[0]).toMatchObject({
+      version: '1.2.3',
+      lastSeq: 1,
+      lanes: [
+        { lane: 'alarm', depth: 0, oldestUnsentAgeSeconds: null },
+        { lane: 'record', depth: 1, oldestUnsentAgeSeconds: 0 },
+        { lane: 'status', depth: 0, oldestUnsentAgeSeconds: null },
+      ],
+    });
+    expect(beats[1]).toMatchObject({ loss: { sinceLast: { shed: 3, evicted: 0 }, total: { shed: 3, evicted: 0 } } });
+    expect(beats[1]!.lanes).toContainEqual({ lane: 'record', depth: 1, oldestUnsentAgeSeconds: 60 });
+    expect(beats[2]).toMatchObject({ loss: { sinceLast: { shed: 0, evicted: 0 }, total: { shed: 3, evicted: 0 } } });
+  });
+});
