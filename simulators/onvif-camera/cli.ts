@@ -32,6 +32,8 @@ behind HTTP Digest, and WS-Discovery answers to unicast probes.
                               drop-subscriptions=<period>   drop subscriptions silently every period (60 rounds at most)
   --script <file>           YAML/JSON timeline of events, faults and actions (see simulators/README.md)
   --discovery-port <n|off>  UDP port answering WS-Discovery probes (default 3702; unicast only)
+  --discovery-multicast <a> also join 239.255.255.250 on the interface with this address — only inside a
+                            network namespace made for a test, never on a real network
   --duration <d>            stop after this long (e.g. 60s, 10m); default: until Ctrl-C
   --log-level <level>       info (default), debug, warn
   --json                    JSON log lines (the "cameras ready" line lists every camera's port)
@@ -54,6 +56,7 @@ interface CliArgs {
   faults: FaultArg[];
   script?: string;
   discoveryPort: number | null;
+  discoveryMulticast?: string;
   durationMs?: number;
   logLevel: string;
   json: boolean;
@@ -144,6 +147,11 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         a.discoveryPort = v === 'off' ? null : n;
         break;
       }
+      case '--discovery-multicast':
+        a.discoveryMulticast = value();
+        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(a.discoveryMulticast))
+          throw new UsageError(`--discovery-multicast: expected an IPv4 interface address, got ${JSON.stringify(a.discoveryMulticast)}`);
+        break;
       case '--duration':
         a.durationMs = parseDuration(value(), flag);
         break;
@@ -232,7 +240,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     farm = await startCameras({
       cameras: specs,
       host: args.host,
-      discovery: args.discoveryPort === null ? false : { port: args.discoveryPort, bind: args.host },
+      discovery:
+        args.discoveryPort === null
+          ? false
+          : {
+              port: args.discoveryPort,
+              // multicast arrives addressed to the group, so the socket then listens on every address
+              bind: args.discoveryMulticast ? '0.0.0.0' : args.host,
+              ...(args.discoveryMulticast ? { multicastInterface: args.discoveryMulticast } : {}),
+            },
       log: (l) => log.warn(l),
     });
   } catch (err) {
