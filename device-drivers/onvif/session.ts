@@ -405,7 +405,9 @@ export class CameraSession {
     const answered = e.answered || (await this.probe());
     if (this.stopped) return;
     if (!answered) {
-      log.warn({ err: e.message }, 'camera not answering');
+      // Once per outage at warn (device_offline follows after the debounce); repeats at debug.
+      const level = this.health.reachable === true ? 'warn' : this.health.reachable === null ? 'info' : 'debug';
+      log[level]({ err: e.message }, this.health.reachable === null ? 'camera not answering yet' : 'camera not answering');
       this.health.unreachable(e.message);
       this.forceTimeCheck = true;
       // The subscription may well survive a network blip: keep it until it expires, then start over.

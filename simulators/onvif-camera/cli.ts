@@ -269,7 +269,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   log.info(
-    { ready: true, cameras: farm.cameras.map((c) => ({ id: c.id, port: c.port, flavour: c.flavour })), discoveryPort: farm.discovery?.port ?? null },
+    // the port list is for programs (--json); people get the range
+    {
+      ready: true,
+      discoveryPort: farm.discovery?.port ?? null,
+      ...(args.json ? { cameras: farm.cameras.map((c) => ({ id: c.id, port: c.port, flavour: c.flavour })) } : {}),
+    },
     `${loaded.config.site.name}: ${specs.length} cameras ready on ${args.host} (ports ${Math.min(...farm.cameras.map((c) => c.port))}..${Math.max(...farm.cameras.map((c) => c.port))}), traffic ${typeof args.traffic === 'string' ? args.traffic : `motion every ${args.traffic.periodMs} ms`}`,
   );
 
