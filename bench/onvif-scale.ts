@@ -15,6 +15,7 @@
  * (VmHWM), event_p99_ms the 99th percentile from the camera's event time (the simulator's emit, same
  * host clock) to the commit of the stored event. subscriptions_active is the lowest count seen during
  * the window (polled every second). The table also says how busy the rest of the machine was.
+ * --gateway-flags passes node flags to both gateway processes (e.g. heap sizing, for diagnosis).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -36,10 +37,12 @@ interface Options {
   cameras: number;
   seconds: number;
   periodS: number;
+  /** Extra node flags for the gateway processes (diagnosis, e.g. "--max-semi-space-size=4"). */
+  gatewayFlags: string[];
 }
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { json: false, quick: false, cameras: 300, seconds: 60, periodS: 10 };
+  const o: Options = { json: false, quick: false, cameras: 300, seconds: 60, periodS: 10, gatewayFlags: [] };
   let secondsSet = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -55,7 +58,11 @@ function parseArgs(args: string[]): Options {
       o.seconds = num(5, 600);
       secondsSet = true;
     } else if (a === '--period') o.periodS = num(2, 600);
-    else throw new Error(`unknown flag ${a} (flags: --json --quick --cameras N --seconds S --period 10s)`);
+    else if (a === '--gateway-flags') {
+      const f = args[++i];
+      if (!f || !f.trim().startsWith('--')) throw new Error('--gateway-flags needs node flags, e.g. "--max-semi-space-size=4"');
+      o.gatewayFlags = f.trim().split(/\s+/);
+    } else throw new Error(`unknown flag ${a} (flags: --json --quick --cameras N --seconds S --period 10s --gateway-flags "FLAGS")`);
   }
   if (o.quick && !secondsSet) o.seconds = 15;
   return o;
@@ -99,10 +106,10 @@ const stats = async (gw: Child): Promise<Msg> => {
   return gw.wait((m) => m.stats === true, 15_000, 'stats');
 };
 
-const tsx = (script: string, args: string[]) => [process.execPath, ['--import', 'tsx', join(root, script), ...args]] as const;
+const tsx = (script: string, args: string[], flags: string[] = []) => [process.execPath, [...flags, '--import', 'tsx', join(root, script), ...args]] as const;
 
-async function gateway(name: string, dataDir: string, siteFile: string): Promise<Child> {
-  const [cmd, args] = tsx('bench/_onvif-gateway.ts', ['--data', dataDir, '--site', siteFile]);
+async function gateway(name: string, dataDir: string, siteFile: string, flags: string[]): Promise<Child> {
+  const [cmd, args] = tsx('bench/_onvif-gateway.ts', ['--data', dataDir, '--site', siteFile], flags);
   const gw = new Child(name, cmd, [...args], root);
   await gw.wait((m) => m.ready === true, 60_000, 'ready');
   return gw;
@@ -119,7 +126,7 @@ export async function main(argv: string[]): Promise<number> {
     const emptySite = join(t.dir, 'empty.json');
     writeFileSync(emptySite, JSON.stringify(site([])));
     mkdirSync(join(t.dir, 'base'));
-    const base = await gateway('baseline', join(t.dir, 'base'), emptySite);
+    const base = await gateway('baseline', join(t.dir, 'base'), emptySite, o.gatewayFlags);
     children.push(base);
     await new Promise((r) => setTimeout(r, 1000));
     const bc0 = cpuSeconds(base.pid);
@@ -153,7 +160,7 @@ export async function main(argv: string[]): Promise<number> {
     writeFileSync(gwSite, JSON.stringify(site(ports)));
     mkdirSync(join(t.dir, 'gw'));
     const s0 = performance.now();
-    const gw = await gateway('gateway', join(t.dir, 'gw'), gwSite);
+    const gw = await gateway('gateway', join(t.dir, 'gw'), gwSite, o.gatewayFlags);
     children.push(gw);
     progress('waiting until every camera is subscribed');
     let subscribed = 0;
@@ -180,6 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     let latencies: number[] = [];
     let elu = 0;
     let samples = 0;
+    let heapMb = 0;
     while (performance.now() - w0 < o.seconds * 1000) {
       await new Promise((r) => setTimeout(r, 1000));
       const s = await stats(gw);
@@ -187,6 +195,7 @@ export async function main(argv: string[]): Promise<number> {
       stored += s.stored as number;
       latencies = latencies.concat(s.latencies as number[]);
       elu += s.elu as number;
+      heapMb = Math.max(heapMb, s.heap_used_mb as number);
       samples++;
     }
     const windowS = (performance.now() - w0) / 1000;
@@ -219,6 +228,7 @@ export async function main(argv: string[]): Promise<number> {
       subscribe_all_s: subscribeS,
       window_s: round(windowS, 1),
       elu: round(elu / Math.max(1, samples), 3),
+      heap_used_mb: heapMb,
       baseline_cpu_pct: baseline.cpu_pct,
       baseline_rss_mb: baseline.rss_mb,
       sim_cpu_pct: simCpuPct,
@@ -241,6 +251,7 @@ export async function main(argv: string[]): Promise<number> {
       ['events stored per s', `${result.events_per_s}`, `${result.expected_events_per_s} raised`],
       ['all subscribed after (s)', String(result.subscribe_all_s), ''],
       ['event-loop utilization', String(result.elu), ''],
+      ['JS heap used (peak of 1 s samples, MB)', String(result.heap_used_mb), 'the rest of RSS: code, tsx, buffers, GC slack'],
       ['baseline: no cameras, idle (cpu_pct / rss_mb)', `${result.baseline_cpu_pct} / ${result.baseline_rss_mb}`, 'same gateway, same run'],
       ['simulator process cpu_pct', String(result.sim_cpu_pct), ''],
       ['rest of the machine cpu_pct', String(result.other_cpu_pct), 'other work skews the figures'],
