@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { OnvifCameraConfig } from '../../config/schema.ts';
 import type { Clock, TimerHandle } from '../../gateway/core/clock.ts';
 import type { EmitOptions, EventSink } from '../../gateway/core/driver.ts';
-import type { DeviceEvent } from '../../gateway/core/events.ts';
+import { DeviceEventSchema, type DeviceEvent } from '../../gateway/core/events.ts';
 import { backoffMs } from '../../gateway/core/outbox.ts';
 import { OnvifError } from './errors.ts';
 import { CameraHealth, type HealthEmit } from './health.ts';
@@ -25,6 +25,11 @@ export interface SessionOptions {
 }
 
 export type WaitReason = 'start' | 'backoff' | 'unreachable' | 'subscription-cap' | 'auth-pause' | 'heartbeat' | 'early-empty' | 'emit-retry';
+
+/** Properties remembered per camera (their last state), to tell a sync point's echo from news. */
+const KNOWN_MAX = 512;
+/** Tries to store one event before it is kept as a reject instead (the store may be busy for a while, not forever). */
+const EMIT_ATTEMPTS = 30;
 
 /** A subscription that answers but no longer delivers (caught by a sync point that brings nothing). */
 class ChannelDead extends Error {}
@@ -308,10 +313,25 @@ export class CameraSession {
       });
       return;
     }
+    const valid = DeviceEventSchema.safeParse(m.event);
+    if (!valid.success) {
+      this.stats.rejected++;
+      const why = valid.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      this.o.sink.reject({
+        deviceId: this.deviceId,
+        source: n.topic,
+        reason: `not a valid ${m.event.kind} event: ${why}`.slice(0, 500),
+        excerpt: m.event.raw ?? '',
+      });
+      return;
+    }
     const key = propertyKey(n);
     if (n.operation !== null) {
       if (n.operation === 'Initialized' && this.known.has(key) && this.known.get(key) === m.state) return; // an echo of what the box knows
+      this.known.delete(key);
       this.known.set(key, m.state);
+      // Bounded: a camera keying properties by object id must not grow this forever (oldest forgotten first).
+      if (this.known.size > KNOWN_MAX) this.known.delete(this.known.keys().next().value!);
     }
     const dedupe =
       n.operation === 'Initialized' || m.event.deviceTime === null
@@ -321,12 +341,26 @@ export class CameraSession {
   }
 
   private async emit(event: DeviceEvent, opts: EmitOptions): Promise<void> {
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
       try {
         await this.o.sink.emit(event, opts);
         this.stats.emitted++;
         return;
       } catch (err) {
+        if (attempt >= EMIT_ATTEMPTS) {
+          // Not a busy store but an event it refuses every time: keep it as a reject rather than block the camera.
+          this.o.log.error(
+            { err: (err as Error).message, kind: event.kind },
+            `a camera event was refused ${attempt} times: kept in the rejects table, pulling on`,
+          );
+          this.o.sink.reject({
+            deviceId: this.deviceId,
+            source: 'PullMessages',
+            reason: `could not be stored: ${(err as Error).message}`.slice(0, 500),
+            excerpt: event.raw ?? '',
+          });
+          return;
+        }
         if (this.stopped) {
           this.o.log.error(
             { err: (err as Error).message, event: { kind: event.kind, active: event.active } },

@@ -73,6 +73,25 @@ describe('PullPoint subscription lifecycle', { timeout: 30_000 }, () => {
     expect(r.sink.of('intrusion').filter((e) => e.active)).toHaveLength(1);
   });
 
+  it('retries an event the store refused and pulls nothing until it is committed', async () => {
+    r = await rig([{ id: 'cam-f' }]);
+    const cam = r.farm.camera('cam-f');
+    await parked(r.farm, 'cam-f');
+    await until('initial states', () => r!.sink.events.length === 4);
+    r.sink.failNext = 2;
+    const pulls = cam.stats.pulls;
+    cam.emit({ type: 'tamper', active: true });
+    for (let i = 0; i < 2; i++) {
+      await waiting(r, 'cam-f', 'emit-retry');
+      expect(cam.stats.pulls).toBe(pulls);
+      r.clock.advance(1000);
+    }
+    await until('tamper stored', () => r!.sink.of('tamper').some((e) => e.active));
+    await parked(r.farm, 'cam-f');
+    expect(cam.stats.pulls).toBe(pulls + 1);
+    expect(r.sink.of('tamper').filter((e) => e.active)).toHaveLength(1);
+  });
+
   it('recreates a subscription that was dropped silently (answers, never delivers) when a sync point brings nothing, and reports the state it missed', async () => {
     r = await rig([{ id: 'cam-c' }]);
     const cam = r.farm.camera('cam-c');
