@@ -74,6 +74,7 @@ export class CameraSession {
   private authBlocked = false;
   private timeCheckedAt = -Infinity;
   private forceTimeCheck = true;
+  private timeReads = 0;
   private syncedAt = -Infinity;
   private syncWatch: { remaining: number } | null = null;
   private syncCapable = false;
@@ -181,7 +182,7 @@ export class CameraSession {
   }
 
   private async checkTime(): Promise<void> {
-    if (!this.forceTimeCheck && this.offsetMs !== null && this.o.clock.monotonic() - this.timeCheckedAt < this.t.timeCheckMs) return;
+    if (!this.forceTimeCheck && this.o.clock.monotonic() - this.timeCheckedAt < this.t.timeCheckMs) return;
     await this.readTime();
     this.forceTimeCheck = false;
   }
@@ -198,22 +199,29 @@ export class CameraSession {
         signal: this.abort.signal,
       });
     const before = this.o.clock.now();
-    let answer;
+    let answer = null;
     try {
       answer = await call(false);
     } catch (err) {
       if (!(err instanceof OnvifError) || (err.kind !== 'auth' && err.kind !== 'fault')) throw err;
       this.health.seen();
-      answer = await call(true); // Panasonic and others answer only authenticated
+      try {
+        answer = await call(true); // Panasonic and others answer only authenticated
+      } catch (err2) {
+        // A camera without the operation still works: its clock is unknown (a refused login does count).
+        if (!(err2 instanceof OnvifError) || err2.kind !== 'fault') throw err2;
+      }
     }
     const after = this.o.clock.now();
     this.health.seen();
     this.timeCheckedAt = this.o.clock.monotonic();
-    const t = readSystemDateAndTime(answer.response);
+    const t = answer ? readSystemDateAndTime(answer.response) : null;
     const previous = this.offsetMs;
     // The camera gives whole seconds: its true time lies anywhere in that second, so take its middle (±0.5 s).
     this.offsetMs = t ? Math.round(t.utcMs + 500 - (before + after) / 2) : null;
-    if (!t && previous !== null) this.o.log.warn('the camera gives no usable date: its event times are not trusted (receive times are used)');
+    if (!t && (previous !== null || this.timeReads === 0))
+      this.o.log.warn('the camera gives no usable date: its event times are not trusted (receive times are used)');
+    this.timeReads++;
     if (t && (previous === null || Math.abs(previous - this.offsetMs!) > this.t.clockSkewThresholdMs)) {
       this.o.log.info({ offsetMs: this.offsetMs, dateTimeType: t.type, fromLocal: t.fromLocal }, 'camera clock read');
     }

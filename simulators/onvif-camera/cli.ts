@@ -29,6 +29,7 @@ behind HTTP Digest, and WS-Discovery answers to unicast probes.
                               slow=<ms>              every SOAP answer delayed
                               lockout=<n>            account locked 5 min after n failed logins
                               events-down            events service answers 503
+                              no-date                GetSystemDateAndTime gives no date (cheap IPCs)
                               drop-subscriptions=<period>   drop subscriptions silently every period (60 rounds at most)
   --script <file>           YAML/JSON timeline of events, faults and actions (see simulators/README.md)
   --discovery-port <n|off>  UDP port answering WS-Discovery probes (default 3702; unicast only)
@@ -42,7 +43,7 @@ behind HTTP Digest, and WS-Discovery answers to unicast probes.
 export class UsageError extends Error {}
 
 interface FaultArg {
-  name: 'clock-skew' | 'sub-cap' | 'slow' | 'lockout' | 'events-down' | 'drop-subscriptions';
+  name: 'clock-skew' | 'sub-cap' | 'slow' | 'lockout' | 'events-down' | 'no-date' | 'drop-subscriptions';
   value: number;
   camera: string | null;
 }
@@ -79,14 +80,14 @@ export function parseTraffic(v: string): CameraTraffic {
   return { periodMs, activeMs: Math.min(1000, periodMs / 2) };
 }
 
-const FAULT_NAMES: FaultArg['name'][] = ['clock-skew', 'sub-cap', 'slow', 'lockout', 'events-down', 'drop-subscriptions'];
+const FAULT_NAMES: FaultArg['name'][] = ['clock-skew', 'sub-cap', 'slow', 'lockout', 'events-down', 'no-date', 'drop-subscriptions'];
 
 export function parseFault(v: string): FaultArg {
   const m = /^([a-z-]+)(?:=([^@]+))?(?:@(.+))?$/.exec(v);
   const name = m?.[1] as FaultArg['name'] | undefined;
   if (!m || !name || !FAULT_NAMES.includes(name)) throw new UsageError(`--fault: expected one of ${FAULT_NAMES.join(', ')}, got ${JSON.stringify(v)}`);
   const camera = m[3] ?? null;
-  if (name === 'events-down') return { name, value: 1, camera };
+  if (name === 'events-down' || name === 'no-date') return { name, value: 1, camera };
   if (m[2] === undefined) throw new UsageError(`--fault ${name} needs a value (${name}=...)`);
   const value = name === 'drop-subscriptions' ? parseDuration(m[2], '--fault drop-subscriptions') : Number(m[2]);
   if (!Number.isFinite(value) || (name !== 'clock-skew' && value < (name === 'slow' ? 0 : 1)))
@@ -203,8 +204,9 @@ function applyFaults(farm: CameraFarm, faults: readonly FaultArg[], log: Logger)
       if (f.name === 'slow') c.faults.slowMs = f.value;
       if (f.name === 'lockout') c.auth.lockout = { after: f.value, forMs: 5 * 60_000 };
       if (f.name === 'events-down') c.faults.eventsDown = true;
+      if (f.name === 'no-date') c.faults.noDate = true;
     }
-    log.info(`fault ${f.name}${f.name === 'events-down' ? '' : `=${f.value}`} on ${f.camera ?? `all ${cams.length} cameras`}`);
+    log.info(`fault ${f.name}${f.name === 'events-down' || f.name === 'no-date' ? '' : `=${f.value}`} on ${f.camera ?? `all ${cams.length} cameras`}`);
   }
   return stops;
 }
