@@ -147,17 +147,23 @@ describe('PullPoint subscription lifecycle', { timeout: 30_000 }, () => {
     await parked(r.farm, 'cam-e');
     cam.faults.eventsDown = true;
     cam.dropSubscriptions('fault');
-    // Over 10 minutes of a dead events service, count the attempts.
+    // Over 10 minutes of a dead events service, jump from one backoff to the next and count the attempts.
     const creates = () => cam.stats.byOperation.CreatePullPointSubscription ?? 0;
     const before = creates();
-    for (let t = 0; t < 10 * 60; t++) {
-      r.clock.advance(1000);
-      await settle(2);
+    const session = r.driver.session('cam-e')!;
+    const waits: number[] = [];
+    const start = r.clock.monotonic();
+    while (r.clock.monotonic() - start < 10 * 60_000) {
+      await waiting(r, 'cam-e', 'backoff');
+      const wait = session.waiting!.until - r.clock.monotonic();
+      waits.push(wait);
+      r.clock.advance(wait);
     }
-    await settle(50);
     const attempts = creates() - before;
-    // 1+2+4+...+cap backoff (lower bound 0.5×): about 9 attempts in 10 minutes, never hundreds.
-    expect(attempts).toBeGreaterThanOrEqual(4);
-    expect(attempts).toBeLessThanOrEqual(12);
+    // Backoff 1, 2, 4, ... s, capped at 150–300 s (jitter at its lower bound here): 9 or 10 tries in 10 minutes.
+    expect(attempts).toBeGreaterThanOrEqual(8);
+    expect(attempts).toBeLessThanOrEqual(11);
+    expect(waits.slice(0, 5)).toEqual([1000, 2000, 4000, 8000, 16_000]);
+    expect(Math.max(...waits)).toBe(150_000);
   });
 });
