@@ -5,6 +5,7 @@ import { loadScenarioFile, runScenario, specsFromSite, startMqttDevices, type Si
 import type { App } from './app.ts';
 import { CountyReceiver } from '../simulators/county-platform/receiver.ts';
 import { Puller } from '../simulators/county-platform/puller.ts';
+import { cameraSpecsFromSite, startCameras, startTraffic } from '../simulators/onvif-camera/index.ts';
 
 const SCENARIO = fileURLToPath(new URL('../simulators/mqtt-devices/scenarios/demo-night-intrusion.yaml', import.meta.url));
 
@@ -24,6 +25,7 @@ export async function startDemoEstate(app: App, config: SiteConfig, log: Logger)
   });
   log.info({ devices: estate.devices.length }, 'demo: simulated MQTT devices connected (panels, doors, SOS buttons, sensors, siren, loudspeaker)');
   const county = await startDemoCounty(app, config, log);
+  const cameras = await startDemoCameras(config, log);
   const abort = new AbortController();
   runScenario(estate, await loadScenarioFile(SCENARIO), { signal: abort.signal, log: (line) => log.info(`demo scenario: ${line}`) }).catch((err: Error) => {
     if (!abort.signal.aborted) log.warn({ err }, 'demo scenario stopped');
@@ -31,6 +33,9 @@ export async function startDemoEstate(app: App, config: SiteConfig, log: Logger)
   return {
     async stop() {
       abort.abort();
+      // The camera driver first, so it unsubscribes from cameras that are still there.
+      await app.onvif.stop();
+      await cameras?.stop();
       await estate.stop();
       await county.stop();
     },
@@ -60,6 +65,38 @@ async function startDemoCounty(app: App, config: SiteConfig, log: Logger): Promi
       await puller?.stop();
       await receiver?.stop();
       if (receiver) log.info(receiver.accounting.summary());
+    },
+  };
+}
+
+/**
+ * The site's ONVIF cameras as simulators on their configured loopback ports (payloads in the standard,
+ * Hikvision and Dahua styles in turn), motion now and then, WS-Discovery answers on 127.0.0.1:3702.
+ */
+async function startDemoCameras(config: SiteConfig, log: Logger): Promise<{ stop(): Promise<void> } | null> {
+  const specs = cameraSpecsFromSite(config, { flavour: 'mixed' });
+  if (!specs.length) return null;
+  const start = (discovery: boolean) =>
+    startCameras({ cameras: specs, host: '127.0.0.1', discovery: discovery ? { port: 3702, bind: '127.0.0.1' } : false, log: (l) => log.warn(l) });
+  let farm;
+  try {
+    farm = await start(true).catch((err: Error) => {
+      log.warn({ err: err.message }, 'demo: WS-Discovery port 3702 unavailable; cameras run without discovery');
+      return start(false);
+    });
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'demo: the simulated cameras could not start (their ports are taken?); the gateway runs without them');
+    return null;
+  }
+  const traffic = startTraffic(farm, 'demo');
+  log.info(
+    { cameras: specs.length, ports: `${specs[0]!.port}..${specs[specs.length - 1]!.port}` },
+    'demo: simulated ONVIF cameras listening (motion now and then)',
+  );
+  return {
+    async stop() {
+      traffic.stop();
+      await farm.stop();
     },
   };
 }

@@ -289,7 +289,8 @@ export class AlarmBook {
         if (!(err instanceof AlarmTransitionError)) this.o.log.error({ err, alarmId: t.id }, 'could not resolve an alarm');
       }
     });
-    this.closedAt.set(t.keys[0]!, this.o.clock.now());
+    const now = this.o.clock.now();
+    for (const k of t.keys) this.closedAt.set(k, now);
   }
 
   /** The alarm one of these events is evidence of, if it is still open. */
@@ -304,7 +305,7 @@ export class AlarmBook {
   }
 
   /** Take an open alarm from the store into the book (restart). */
-  adopt(a: StoredAlarm, keys: readonly string[]): Tracked {
+  adopt(a: StoredAlarm, keys: readonly string[], cooldownMs = 0): Tracked {
     const template: OpenRequest = {
       rule: a.rule,
       level: a.level,
@@ -316,7 +317,7 @@ export class AlarmBook {
       keys: [...keys],
       eventIds: [],
       eventAt: a.openedAt,
-      cooldownMs: 0,
+      cooldownMs,
     };
     const t: Tracked = {
       id: a.id,

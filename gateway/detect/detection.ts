@@ -127,7 +127,10 @@ export class Detection implements Component {
     this.engine.restoreArming((await this.state.list<ArmState>('armed:')).map((x) => [x.key.slice('armed:'.length), x.value] as [string, ArmState]));
 
     const open = await store.alarms.listOpen();
-    for (const a of open) this.book.adopt(a, a.dedupeKeys.length > 0 ? a.dedupeKeys : [`${a.rule}|${a.deviceId ?? '-'}`]);
+    for (const a of open) {
+      const cooldown = (this.engine.rule(a.rule)?.config.cooldownSeconds ?? 0) * 1000;
+      this.book.adopt(a, a.dedupeKeys.length > 0 ? a.dedupeKeys : [`${a.rule}|${a.deviceId ?? '-'}`], cooldown);
+    }
     await this.deadlines.rebuild(open);
 
     const last = store.events.lastSeq();

@@ -102,7 +102,8 @@ describe('the gateway pushes to the county', () => {
     );
     const b = county.accounting.report().boxes[0]!;
     expect(b.gaps).toBe(0);
-    expect(b.alarms.distinct).toBe(1);
+    // the rules may open alarms of their own meanwhile (a door that went away); this one arrived once
+    expect(byType('alarm.opened').filter((e) => (e.body as { alarm: { id: string } }).alarm.id === a.id)).toHaveLength(1);
     expect(county.accounting.alarmStates('sw-320602-010').get(a.id)).toMatchObject({ status: 'accepted' });
   });
 });

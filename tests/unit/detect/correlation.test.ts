@@ -140,4 +140,51 @@ describe('correlations', () => {
     await h.settle();
     expect((await alarms()).map((a) => a.rule)).toEqual(['device-offline', 'device-offline', 'device-offline']);
   });
+
+  it('site rules: a pair in the same building opens its own alarm when absorb is off; a group counts distinct devices, not repeats', async () => {
+    h = await harness({
+      rules: {
+        list: [
+          {
+            type: 'pair',
+            id: 'sos-with-smoke',
+            name: '求助伴随烟感',
+            level: 1,
+            category: 'fire',
+            first: { kinds: ['sos'] },
+            second: { kinds: ['smoke'] },
+            relation: 'same_building',
+            withinSeconds: 60,
+            absorb: false,
+          },
+          {
+            type: 'group',
+            id: 'unit-doors',
+            name: '同一单元多门强开',
+            level: 1,
+            category: 'public_order',
+            when: { kinds: ['door_forced'] },
+            groupBy: 'building',
+            minDevices: 2,
+            withinSeconds: 60,
+          },
+        ],
+      },
+    });
+    await h.emit('sos', 'sos-1'); // 3栋
+    await h.advance(20_000);
+    await h.emit('smoke', 'smoke-b5-1'); // 5栋: not the same building
+    await h.emit('smoke', 'smoke-b3-2'); // 3栋
+    await h.settle();
+    const list = await alarms();
+    const pair = list.find((a) => a.rule === 'sos-with-smoke')!;
+    expect(pair).toMatchObject({ level: 1, category: 'fire', deviceId: 'sos-1', title: '求助伴随烟感：一键报警 3栋501' });
+    expect(list.find((a) => a.rule === 'sos')!.level).toBe(1); // not absorbed: still there, with a note
+    expect(await notes(list.find((a) => a.rule === 'sos')!.id)).toEqual([`关联警情 ${pair.id}：${pair.title}`]);
+    // the same door forced twice is one device: no group
+    await h.emit('door_forced', 'door-b3');
+    await h.emit('door_forced', 'door-b3');
+    await h.settle();
+    expect((await alarms()).some((a) => a.rule === 'unit-doors')).toBe(false);
+  });
 });
