@@ -179,7 +179,7 @@ export async function render(main, { me }) {
                 h(
                   'li',
                   {},
-                  `${time(c.createdAt)} ${c.requestedBy}: ${t(c.action === 'siren' ? 'siren_off' : c.action)} ${c.deviceId} → ${t(`cmd_${c.status}`)} (${c.reason})`,
+                  `${time(c.createdAt)} ${c.requestedBy}: ${t(c.action === 'siren' && c.params?.on === false ? 'siren_off' : c.action)} ${c.deviceId} → ${t(`cmd_${c.status}`)} (${c.reason})`,
                 ),
               ),
             ),
