@@ -30,6 +30,11 @@ export async function startDemoEstate(app: App, config: SiteConfig, log: Logger)
   runScenario(estate, await loadScenarioFile(SCENARIO), { signal: abort.signal, log: (line) => log.info(`demo scenario: ${line}`) }).catch((err: Error) => {
     if (!abort.signal.aborted) log.warn({ err }, 'demo scenario stopped');
   });
+  // The panel (issue 7): where to open it and, on a fresh data folder, the one-time link that creates the first account.
+  log.info(
+    { panel: app.http.url, ...(app.setupLink ? { setupLink: app.setupLink.url } : {}) },
+    app.setupLink ? 'demo: open the setup link to create the first panel account (a manager), then sign in' : 'demo: the panel',
+  );
   return {
     async stop() {
       abort.abort();

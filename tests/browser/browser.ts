@@ -29,7 +29,7 @@ mkdirSync(DIR, { recursive: true });
 export async function shot(page: Page, name: string, fullPage = true): Promise<void> {
   // A sticky header would be painted in the middle of a full-page picture.
   const style = fullPage ? await page.addStyleTag({ content: 'header.top { position: static !important; }' }) : null;
-  await page.screenshot({ path: join(DIR, `${name}.png`), fullPage, animations: 'disabled' });
+  await page.screenshot({ path: join(DIR, `${name}.jpg`), type: 'jpeg', quality: 70, fullPage, animations: 'disabled' });
   await style?.evaluate((el) => el.remove());
 }
 
