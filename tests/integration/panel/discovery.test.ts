@@ -118,4 +118,14 @@ describe('installer: discovery and adding a camera', { timeout: 30_000 }, () => 
     expect(failed.body).toMatchObject({ error: 'probe_failed' });
     expect(readFileSync(p.file, 'utf8')).not.toContain('车道');
   });
+
+  it("shows a camera's current picture, taken as a recorded snapshot command on behalf of the viewer", async () => {
+    const res = await fetch(`${p.base}/api/devices/cam-01/snapshot`, { headers: { cookie: installer.cookie! } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/jpeg');
+    expect([...Buffer.from(await res.arrayBuffer()).subarray(0, 2)]).toEqual([0xff, 0xd8]);
+    const audit = await p.app.store.audit.list({ action: 'command.snapshot' });
+    expect(audit[0]).toMatchObject({ actor: 'anzhuang', target: 'cam-01', outcome: expect.stringMatching(/^succeeded/) });
+    expect((await installer.get('/api/devices/door-1/snapshot')).status).toBe(404);
+  });
 });
