@@ -239,14 +239,14 @@ export class Detection implements Component {
     this.deadlines.track(a);
     const rule = this.engine.rule(req.rule)?.config;
     if (rule?.linkage) this.linkage.run(a, rule, req.eventAt);
-    this.o.log.info({ alarmId: a.id, rule: a.rule, level: a.level, title: a.title, deviceId: a.deviceId }, 'alarm opened');
+    this.o.log.info({ alarmId: a.id, rule: a.rule, alarmLevel: a.level, title: a.title, deviceId: a.deviceId }, 'alarm opened');
   }
 
   private raised(a: StoredAlarm, req: RaiseRequest): void {
     this.deadlines.track(a);
     const rule = this.engine.rule(req.rule)?.config;
     if (rule?.linkage) this.linkage.run(a, rule, req.eventAt);
-    this.o.log.info({ alarmId: a.id, rule: a.rule, level: a.level, title: a.title }, 'alarm raised by a correlation');
+    this.o.log.info({ alarmId: a.id, rule: a.rule, alarmLevel: a.level, title: a.title }, 'alarm raised by a correlation');
   }
 
   /** Repeats arrived after a person closed the alarm: a new occurrence, unless in its cooldown. */
