@@ -27,7 +27,7 @@ import {
 } from './_harness.ts';
 
 export const drill: Drill = {
-  summary: 'damage the database while stopped: moved aside, fresh start, storage_recovered raised, nothing deleted',
+  summary: 'damage the database while stopped: moved aside, fresh start, storage_recovered and a trouble alarm raised, nothing deleted',
   async run({ quick, say }) {
     const t = tempDir('shouwang-drill-corrupt-');
     try {
@@ -71,6 +71,7 @@ export const drill: Drill = {
       const code = await gw.stop();
       const after = await lossReport(devices, data);
       const recovered = await withDb(data, (db) => db.all<{ attrs: string }>(`SELECT attrs FROM events WHERE kind = 'storage_recovered'`));
+      const troubles = await withDb(data, (db) => db.all<{ title: string }>(`SELECT title FROM alarms WHERE rule = 'box-storage'`));
       return {
         figures: {
           events_before: before,
