@@ -322,6 +322,10 @@ export class App {
         deviceState: (id) => this.mqtt.stateOf(id),
         commands: this.commands,
         alarmChanges: (fn) => this.bus.on('alarm.changed', fn),
+        maintenance: {
+          set: (id, on, actor, reason, minutes) => this.detect.setMaintenance(id, on, actor, reason, minutes),
+          list: () => this.detect.listMaintenance(),
+        },
         snapshots: {
           get: async (id) => {
             const snap = await this.snapshots.read(id);

@@ -50,6 +50,11 @@ export async function startDemoEstate(config: SiteConfig, log: Logger): Promise<
         script = runScript(cameras.farm, await loadScript(CAMERA_SCRIPT, new Set(cameras.farm.cameras.map((c) => c.id))), (l) =>
           log.info(`demo cameras: ${l}`),
         );
+      // The panel (issue 7): where to open it and, on a fresh data folder, the one-time link that creates the first account.
+      log.info(
+        { panel: a.http.url, ...(a.setupLink ? { setupLink: a.setupLink.url } : {}) },
+        a.setupLink ? 'demo: open the setup link to create the first panel account (a manager), then sign in' : 'demo: the panel',
+      );
     },
     async stop() {
       abort.abort();

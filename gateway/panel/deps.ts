@@ -63,6 +63,11 @@ export interface PanelDeps {
   commands: Commands;
   /** The county push's state, when upstream is configured. */
   upstream?: () => UpstreamStats | null;
+  /** Device maintenance (the detection rules ignore a device under maintenance); audited by the rules' side. */
+  maintenance?: {
+    set(deviceId: string, on: boolean, actor: string, reason: string, minutes?: number): Promise<unknown>;
+    list(): { deviceId: string; source: 'config' | 'panel'; actor: string | null; reason: string | null; since: number | null; until: number | null }[];
+  };
   /** Told of every committed alarm change (the store's hook), for the live feed. */
   alarmChanges?: (fn: (a: ChangedAlarm) => void) => () => void;
   snapshots?: SnapshotSource;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { parseDocument } from 'yaml';
@@ -74,6 +74,23 @@ export class ConfigManager {
 
   get file(): string | null {
     return this.o.file;
+  }
+
+  /**
+   * Keep a secret the box must be able to send (a camera's ONVIF password) in its own file beside the site
+   * file (mode 0600), so the site file holds only `{ file: secrets/<name> }`. Returns that relative path.
+   */
+  async writeSecret(name: string, value: string): Promise<string> {
+    if (!this.o.file) throw new Error('the gateway was started without a site file: there is nowhere to keep the secret');
+    if (!/^[a-z0-9][a-z0-9_.-]{0,80}$/.test(name)) throw new Error(`bad secret file name ${JSON.stringify(name)}`);
+    const dir = join(dirname(this.o.file), 'secrets');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(join(dir, name), value, { mode: 0o600 });
+    return `secrets/${name}`;
+  }
+
+  async removeSecret(relative: string): Promise<void> {
+    if (this.o.file) await unlink(join(dirname(this.o.file), relative)).catch(() => {});
   }
 
   /** The site file as it is now (secrets stay as the file writes them: env/file references or hashes). */

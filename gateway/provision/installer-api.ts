@@ -11,9 +11,14 @@ import { coverage } from './coverage.ts';
 import { connectionQr, connectionSettings, deviceEntry, devicePassword, newDeviceProblems, NewMqttDeviceSchema } from './mqtt-device.ts';
 import { imageInfo } from './plan-image.ts';
 import { WalkTestService } from './walk-test.ts';
+import { DiscoveryService } from './discovery.ts';
+import { probeCamera, type ProbeReport } from '../../device-drivers/onvif/index.ts';
+import { POINT_TYPES } from '../../config/schema/devices.ts';
 
 export interface InstallerOptions {
   configManager: ConfigManager;
+  /** Tests replace the camera probe (the default is the ONVIF driver's probeCamera). */
+  probe?: typeof probeCamera;
   /** The broker's listening ports (they change when the MQTT side restarts). */
   mqttPort: () => { port: number; tls: boolean }[];
 }
@@ -48,6 +53,28 @@ export function installerApi(o: InstallerOptions) {
     const walk = new WalkTestService(deps, hub);
     await walk.init();
     scope.addHook('onClose', async () => walk.stop());
+
+    const discovery = new DiscoveryService({ hub, config: () => cm.current(), now: () => deps.clock.now() });
+    const probe = o.probe ?? probeCamera;
+    const cameraLogin = z.object({
+      host: z
+        .string()
+        .trim()
+        .regex(/^[A-Za-z0-9.-]{1,253}$/, 'an IPv4 address or host name'),
+      port: z.number().int().min(1).max(65535).default(80),
+      username: z.string().min(1).max(64),
+      password: z.string().min(1).max(128),
+    });
+    const reportView = (r: ProbeReport) => ({
+      ...r,
+      snapshot: r.snapshot
+        ? {
+            contentType: r.snapshot.contentType,
+            bytes: r.snapshot.bytes.length,
+            dataUrl: `data:${r.snapshot.contentType};base64,${r.snapshot.bytes.toString('base64')}`,
+          }
+        : null,
+    });
 
     const needsFile = () => {
       if (!cm.exportText())
@@ -320,6 +347,112 @@ export function installerApi(o: InstallerOptions) {
           await deps.data.plan.place(body.positions, session!.user.username);
           await auditAs(deps, session, 'plan.positions', null, 'ok', { count: body.positions.length });
           return { positions: await deps.data.plan.positions() };
+        },
+      }),
+      route({
+        method: 'POST',
+        url: '/discovery',
+        allow: 'install',
+        kind: 'api',
+        summary: 'Start a WS-Discovery scan (unicast addresses or ranges, and/or the multicast group); progress and finds come as live messages',
+        schema: {
+          body: z.object({
+            targets: z.array(z.string().max(40)).max(64).default([]),
+            multicast: z.boolean().default(false),
+            timeoutMs: z.number().int().min(200).max(30_000).default(3000),
+          }),
+        },
+        handler: async ({ body, session, reply }) => {
+          try {
+            const scan = discovery.start(session!.user.username, body);
+            await auditAs(deps, session, 'discovery.scan', null, 'started', { targets: body.targets, multicast: body.multicast });
+            reply.code(202);
+            return { scan };
+          } catch (err) {
+            const m = (err as Error).message;
+            throw new RequestError(/already running/.test(m) ? 409 : 400, /already running/.test(m) ? 'busy' : 'bad_target', m);
+          }
+        },
+      }),
+      route({
+        method: 'GET',
+        url: '/discovery',
+        allow: 'install',
+        kind: 'api',
+        summary: 'The running or latest discovery scan and what answered',
+        schema: { querystring: emptyQuery },
+        handler: async () => ({ scan: discovery.latest() }),
+      }),
+      route({
+        method: 'POST',
+        url: '/cameras/probe',
+        allow: 'install',
+        kind: 'api',
+        summary: 'Test a camera: device information, profiles, a snapshot preview, clock offset, event subscription (stops at the first refused login)',
+        schema: { body: cameraLogin },
+        handler: async ({ body, session }) => {
+          const r = await probe({ host: body.host, port: body.port, username: body.username, password: body.password });
+          await auditAs(deps, session, 'camera.probe', `${body.host}:${body.port}`, r.ok ? 'ok' : `failed: ${r.problems[0] ?? 'unknown'}`.slice(0, 200));
+          return { report: reportView(r) };
+        },
+      }),
+      route({
+        method: 'POST',
+        url: '/cameras',
+        allow: 'install',
+        kind: 'api',
+        summary: 'Add a tested camera with its grid, place and point type; its password is kept in a 0600 file beside the site file',
+        schema: {
+          body: cameraLogin.extend({
+            id: z
+              .string()
+              .regex(/^[a-z0-9][a-z0-9_-]{1,63}$/, 'an id is 2..64 of a-z 0-9 - _')
+              .optional(),
+            name: z.string().trim().min(1).max(64),
+            grid: z.string().min(1).max(40),
+            place: z.object({ building: z.string().trim().max(32).optional(), unit: z.string().trim().max(32).optional(), point: z.enum(POINT_TYPES) }),
+            gbId: z
+              .string()
+              .regex(/^\d{20}$/, 'a GB/T 28181 id is 20 digits')
+              .optional(),
+          }),
+        },
+        handler: async ({ body, session, reply }) => {
+          needsFile();
+          const cfg = cm.current();
+          if (!cfg.grids.some((g) => g.code === body.grid)) throw new RequestError(400, 'invalid_device', `grid: no grid ${body.grid}`);
+          const taken = new Set([...cfg.devices.map((d) => d.id), ...cfg.mqttBridges.map((b) => b.id)]);
+          let id = body.id;
+          if (id && taken.has(id)) throw new RequestError(400, 'invalid_device', `id: ${id} is taken`);
+          for (let n = 1; !id; n++) if (!taken.has(`cam-${String(n).padStart(2, '0')}`)) id = `cam-${String(n).padStart(2, '0')}`;
+          const dup = cfg.devices.find((d) => d.kind === 'onvif_camera' && d.host === body.host && d.port === body.port);
+          if (dup) throw new RequestError(409, 'duplicate', `${dup.name} (${dup.id}) is this camera already`);
+          const test = await probe({ host: body.host, port: body.port, username: body.username, password: body.password, events: false });
+          if (!test.ok) throw new RequestError(400, 'probe_failed', `the camera test failed: ${test.problems.join('; ')}`, { report: reportView(test) });
+          const secret = await cm.writeSecret(`${id}.onvif`, body.password);
+          const place = Object.fromEntries(Object.entries(body.place).filter(([, v]) => v !== undefined && v !== ''));
+          const entry: Record<string, unknown> = {
+            id,
+            kind: 'onvif_camera',
+            name: body.name,
+            grid: body.grid,
+            place,
+            ...(body.gbId ? { gbId: body.gbId } : {}),
+            host: body.host,
+            port: body.port,
+            username: body.username,
+            password: { file: secret },
+            ...(test.ptz ? { ptz: true } : {}),
+          };
+          const applied = await cm.addDevice(entry, session!.user.username);
+          const err = applyError(applied);
+          if (err) {
+            await cm.removeSecret(secret);
+            throw err;
+          }
+          await auditAs(deps, session, 'device.add', id, 'ok', { kind: 'onvif_camera', name: body.name, host: body.host, port: body.port });
+          reply.code(201);
+          return { device: { id, name: body.name, kind: 'onvif_camera' }, report: reportView(test), applied };
         },
       }),
     ];

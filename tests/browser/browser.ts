@@ -27,7 +27,10 @@ const DIR = process.env.SHOUWANG_SCREENSHOTS === '1' ? resolve(import.meta.dirna
 mkdirSync(DIR, { recursive: true });
 
 export async function shot(page: Page, name: string, fullPage = true): Promise<void> {
-  await page.screenshot({ path: join(DIR, `${name}.png`), fullPage, animations: 'disabled' });
+  // A sticky header would be painted in the middle of a full-page picture.
+  const style = fullPage ? await page.addStyleTag({ content: 'header.top { position: static !important; }' }) : null;
+  await page.screenshot({ path: join(DIR, `${name}.jpg`), type: 'jpeg', quality: 70, fullPage, animations: 'disabled' });
+  await style?.evaluate((el) => el.remove());
 }
 
 /** Errors the page threw: a test fails on any. */

@@ -35,6 +35,7 @@ export function deviceRoutes(deps: PanelDeps): RouteDef[] {
 
   async function view(d: DeviceConfig, health: Map<string, DeviceHealth>, up: Map<string, number>, site: SiteIndex) {
     const h = health.get(d.id) ?? { deviceId: d.id, ...UNKNOWN };
+    const m = deps.maintenance?.list().find((x) => x.deviceId === d.id) ?? null;
     const last = await deps.data.queries.lastEvent(d.id);
     return {
       id: d.id,
@@ -45,7 +46,6 @@ export function deviceRoutes(deps: PanelDeps): RouteDef[] {
       place: d.place,
       gbId: d.gbId ?? null,
       enabled: d.enabled,
-      maintenance: d.maintenance,
       health: { reachable: h.reachable, eventChannel: h.eventChannel, lastSeen: h.lastSeen ?? last?.at ?? null, detail: h.detail ?? null },
       status: !d.enabled
         ? 'disabled'
@@ -61,6 +61,7 @@ export function deviceRoutes(deps: PanelDeps): RouteDef[] {
       uptime24h: h.reachable === null && last === undefined ? null : (up.get(d.id) ?? null),
       state: deps.deviceState(d.id),
       commands: panelCommands(d),
+      maintenance: m ? { source: m.source, actor: m.actor, reason: m.reason, since: m.since, until: m.until } : null,
     };
   }
 
@@ -121,6 +122,33 @@ export function deviceRoutes(deps: PanelDeps): RouteDef[] {
         const snap = await deps.snapshots?.current?.(params.id, session!.user.username);
         if (!snap) throw new RequestError(503, 'no_snapshot', 'no snapshot available for this camera now');
         return reply.type(snap.mime).header('cache-control', 'no-store').send(snap.data);
+      },
+    }),
+    route({
+      method: 'POST',
+      url: '/devices/:id/maintenance',
+      allow: 'maintenance',
+      kind: 'api',
+      summary: 'Put a device into maintenance (its events are stored but raise no alarms) for a while, or take it out; with a reason',
+      schema: {
+        params: idParams,
+        body: z.object({
+          on: z.boolean(),
+          reason: z.string().trim().min(2).max(200),
+          minutes: z
+            .number()
+            .int()
+            .min(1)
+            .max(7 * 24 * 60)
+            .optional(),
+        }),
+      },
+      handler: async ({ params, body, session }) => {
+        const d = deps.config().devices.find((x) => x.id === params.id);
+        if (!d) throw new RequestError(404, 'not_found', `no device ${params.id} in the site config`);
+        if (!deps.maintenance) throw new RequestError(503, 'unavailable', 'maintenance needs the detection rules, which are not running');
+        await deps.maintenance.set(d.id, body.on, session!.user.username, body.reason, body.minutes);
+        return { maintenance: deps.maintenance.list().find((x) => x.deviceId === d.id) ?? null };
       },
     }),
     route({

@@ -21,6 +21,8 @@ export const ACCESS = {
   reports: ['manager', 'viewer'],
   audit: ['manager', 'viewer'],
   users: ['manager'],
+  /** Put a device into maintenance (its events raise no alarms) or take it out. */
+  maintenance: ['installer', 'manager'],
   install: ['installer'],
 } as const satisfies Record<string, readonly Role[]>;
 

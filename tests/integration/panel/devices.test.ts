@@ -5,6 +5,7 @@ import { connect, end, publish } from '../../helpers/mqtt.ts';
 import { Client, eventStream, setupManager, startPanelApp, userWithRole, type PanelApp } from './helpers.ts';
 
 let p: PanelApp;
+let manager: Client;
 let guard: Client;
 let viewer: Client;
 let door: MqttClient;
@@ -30,6 +31,7 @@ async function answeringDoor(result: 'ok' | 'failed' = 'ok'): Promise<MqttClient
 beforeAll(async () => {
   p = await startPanelApp();
   const m = await setupManager(p);
+  manager = m;
   guard = await userWithRole(p, m, 'guard', 'baoan1');
   viewer = await userWithRole(p, m, 'viewer', 'minjing');
   door = await answeringDoor();
@@ -68,6 +70,20 @@ describe('devices', () => {
     const r = await guard.get('/api/devices/siren-1');
     expect(r.body.device.uptime24h).toBeCloseTo(21 / 24, 3);
     expect(r.body.events[0]).toMatchObject({ kind: 'device_offline', active: false });
+  });
+});
+
+describe('maintenance', () => {
+  it('a manager puts a device into maintenance for a while with a reason (guards may not); the list shows it', async () => {
+    expect((await guard.post('/api/devices/sos-1/maintenance', { on: true, reason: '更换电池' })).status).toBe(403);
+    expect((await manager.post('/api/devices/sos-1/maintenance', { on: true, reason: 'x' })).status).toBe(400);
+    const r = await manager.post('/api/devices/sos-1/maintenance', { on: true, reason: '更换电池', minutes: 60 });
+    expect(r.body.maintenance).toMatchObject({ deviceId: 'sos-1', source: 'panel', actor: 'wangjl', reason: '更换电池' });
+    expect(r.body.maintenance.until - r.body.maintenance.since).toBe(60 * 60_000);
+    const listed = (await viewer.get('/api/devices')).body.devices.find((d: { id: string }) => d.id === 'sos-1');
+    expect(listed.maintenance).toMatchObject({ reason: '更换电池' });
+    await manager.post('/api/devices/sos-1/maintenance', { on: false, reason: '已完成' });
+    expect((await viewer.get('/api/devices')).body.devices.find((d: { id: string }) => d.id === 'sos-1').maintenance).toBeNull();
   });
 });
 

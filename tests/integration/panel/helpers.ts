@@ -58,8 +58,11 @@ export interface PanelApp {
 }
 
 /** The whole gateway with its panel, from a site file in a temp folder, on free ports. */
-export async function startPanelApp(o: { site?: Record<string, unknown>; clock?: Clock; captureLogs?: boolean } = {}): Promise<PanelApp> {
+export async function startPanelApp(
+  o: { site?: Record<string, unknown>; clock?: Clock; captureLogs?: boolean; prepare?: (dir: string) => void } = {},
+): Promise<PanelApp> {
   const t = tempDir('shouwang-panel-');
+  o.prepare?.(t.dir);
   const file = join(t.dir, 'site.yaml');
   const site = o.site ?? smallSiteYaml();
   writeFileSync(file, `# test site\n${stringify(site)}`);

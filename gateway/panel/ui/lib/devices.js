@@ -33,6 +33,14 @@ export function deviceCard(d, extra) {
     ),
     d.lastEvent ? h('div', { class: 'muted' }, `${t('lastEvent')}: ${eventLabel(d.lastEvent.kind, lang(), d.lastEvent.active)} ${ago(d.lastEvent.at)}`) : null,
     d.health.detail ? h('div', { class: 'muted' }, d.health.detail) : null,
+    d.maintenance
+      ? h(
+          'div',
+          { class: 'badge maintenance-badge', title: d.maintenance.reason ?? '' },
+          t('inMaintenance'),
+          d.maintenance.until ? ` ${t('until', { t: time(d.maintenance.until) })}` : '',
+        )
+      : null,
     extra,
   );
 }

@@ -22,7 +22,7 @@ export function startLive() {
   source = new EventSource('/api/stream');
   source.onopen = () => stateListener(true);
   source.onerror = () => stateListener(false);
-  for (const topic of ['alarm', 'event', 'device', 'walk', 'hello']) {
+  for (const topic of ['alarm', 'event', 'device', 'walk', 'discovery', 'hello']) {
     source.addEventListener(topic, (e) => {
       let data;
       try {

@@ -1,4 +1,4 @@
-/* global window */
+/* global window, document */
 import { api } from '../lib/api.js';
 import { commandButtons } from '../lib/commands.js';
 import { field, h, notice, replace } from '../lib/dom.js';
@@ -31,12 +31,32 @@ export async function render(main, { me }) {
   const root = h('section', { class: 'alarm-detail', id: 'alarm-detail' });
   replace(main, h('p', {}, h('a', { href: '/' }, `← ${t('navBoard')}`)), root);
 
+  // One note box for the page's life: a live update re-draws the page and must not wipe what a guard is typing.
+  const noteBox = h('textarea', { name: 'note', id: 'action-note', rows: 2, maxlength: 500, placeholder: t('note') });
+  let loading = null;
+  let again = false;
+
+  /** Draw the alarm; overlapping calls (a live update during an action) coalesce into one more draw. */
   async function load() {
+    if (loading) {
+      again = true;
+      return loading;
+    }
+    loading = (async () => {
+      do {
+        again = false;
+        await draw();
+      } while (again);
+    })().finally(() => (loading = null));
+    return loading;
+  }
+
+  async function draw() {
     const r = await api(`/api/alarms/${encodeURIComponent(id)}`);
     const a = r.alarm;
     const late = a.overdueNow;
     const msg = h('div', { id: 'action-message' });
-    const noteBox = h('textarea', { name: 'note', id: 'action-note', rows: 2, maxlength: 500, placeholder: t('note') });
+    const typing = document.activeElement === noteBox;
     const actions = me.access.handleAlarms
       ? h(
           'div',
@@ -62,6 +82,7 @@ export async function render(main, { me }) {
                     e.target.disabled = true;
                     try {
                       await api(`/api/alarms/${encodeURIComponent(id)}/actions`, { body: { action: act, ...(note ? { note } : {}) } });
+                      noteBox.value = '';
                       await load();
                     } catch (err) {
                       e.target.disabled = false;
@@ -179,13 +200,14 @@ export async function render(main, { me }) {
                 h(
                   'li',
                   {},
-                  `${time(c.createdAt)} ${c.requestedBy}: ${t(c.action === 'siren' ? 'siren_off' : c.action)} ${c.deviceId} → ${t(`cmd_${c.status}`)} (${c.reason})`,
+                  `${time(c.createdAt)} ${c.requestedBy}: ${t(c.action === 'siren' && c.params?.on === false ? 'siren_off' : c.action)} ${c.deviceId} → ${t(`cmd_${c.status}`)} (${c.reason})`,
                 ),
               ),
             ),
           )
         : null,
     );
+    if (typing) noteBox.focus();
   }
 
   function cameras(r) {

@@ -1,8 +1,8 @@
-/* global setInterval */
+/* global window, setInterval */
 import { api } from '../lib/api.js';
 import { commandButtons } from '../lib/commands.js';
 import { h, replace } from '../lib/dom.js';
-import { t } from '../lib/i18n.js';
+import { errText, t } from '../lib/i18n.js';
 import { deviceCard, statusOf } from '../lib/devices.js';
 import { onLive } from '../lib/live.js';
 
@@ -19,7 +19,50 @@ export async function render(main, { me }) {
     h('a', { href: '/plan' }, t('navPlan')),
   );
 
-  const card = (d) => deviceCard(d, me.access.commandDevices && d.commands.length ? commandButtons(d) : null);
+  async function toggleMaintenance(d) {
+    const reason = window.prompt(`${d.maintenance ? t('maintenanceOff') : t('maintenanceOn')} · ${d.name}\n${t('maintenanceReason')}`);
+    if (!reason || reason.trim().length < 2) return;
+    try {
+      await api(`/api/devices/${encodeURIComponent(d.id)}/maintenance`, {
+        body: { on: !d.maintenance, reason: reason.trim(), ...(d.maintenance ? {} : { minutes: 240 }) },
+      });
+      data = await api('/api/devices');
+      draw();
+    } catch (err) {
+      window.alert(errText(err));
+    }
+  }
+
+  /** A camera's picture: taken on request (it is a recorded snapshot command), never polled. */
+  function snapshotButton(d) {
+    return h(
+      'button',
+      {
+        type: 'button',
+        class: 'small',
+        onclick: (e) => {
+          const card = e.target.closest('.device');
+          card.querySelector('.snap')?.remove();
+          card.append(h('img', { class: 'snap', src: `/api/devices/${encodeURIComponent(d.id)}/snapshot?t=${Date.now()}`, alt: d.name }));
+        },
+      },
+      t('liveView'),
+    );
+  }
+
+  const card = (d) =>
+    deviceCard(
+      d,
+      h(
+        'div',
+        { class: 'row wrap' },
+        me.access.commandDevices && d.commands.length ? commandButtons(d) : null,
+        d.kind === 'onvif_camera' ? snapshotButton(d) : null,
+        me.access.maintenance
+          ? h('button', { type: 'button', class: 'small', onclick: () => toggleMaintenance(d) }, d.maintenance ? t('maintenanceOff') : t('maintenanceOn'))
+          : null,
+      ),
+    );
 
   function draw() {
     const counts = { online: 0, offline: 0, degraded: 0, unknown: 0, disabled: 0 };
