@@ -43,8 +43,9 @@ export interface Drain {
   expected: number;
   complete: boolean;
   waitedMs: number;
-  /** Why the wait ended: all arrived, the sink went quiet, or the bound was reached. */
+  /** Why the wait ended: all arrived, the sink went quiet (for quietMs), or the bound was reached. */
   ended: 'all' | 'quiet' | 'bound';
+  quietMs: number;
 }
 
 /**
@@ -58,10 +59,10 @@ export async function drained(sys: System, from: number, expected: number, o: { 
     const count = num(m, 'count');
     const last = num(m, 'last_arrival');
     const waitedMs = Date.now() - t0;
-    if (count >= expected) return { count, expected, complete: true, waitedMs, ended: 'all' };
+    if (count >= expected) return { count, expected, complete: true, waitedMs, ended: 'all', quietMs: o.quietMs };
     const quiet = num(m, 'now') - last >= o.quietMs && (o.after === undefined || last > o.after);
-    if (quiet) return { count, expected, complete: false, waitedMs, ended: 'quiet' };
-    if (waitedMs >= o.boundMs) return { count, expected, complete: false, waitedMs, ended: 'bound' };
+    if (quiet) return { count, expected, complete: false, waitedMs, ended: 'quiet', quietMs: o.quietMs };
+    if (waitedMs >= o.boundMs) return { count, expected, complete: false, waitedMs, ended: 'bound', quietMs: o.quietMs };
     await sleep(POLL_MS);
   }
 }
@@ -137,7 +138,7 @@ export interface Saturation {
  */
 export async function saturation(
   sys: System,
-  o: { seconds: number; inflight: number; warmupSeconds: number; drainBoundMs: number; ourPids: number[] },
+  o: { seconds: number; inflight: number; warmupSeconds: number; drainBoundMs: number; quietMs: number; ourPids: number[] },
   progress: (m: string) => void,
 ): Promise<Saturation> {
   progress(`${sys.name}: warmup, closed loop ${o.warmupSeconds} s`);
@@ -155,7 +156,7 @@ export async function saturation(
   const arrivedInWindow = num(await ask(sys.sink, { cmd: 'arrivals', from: t0, to: t0 + windowMs }, 'arrivals'), 'arrivals');
   const acked = sum(tp, 'acked_total');
   progress(`${sys.name}: waiting for the county to receive what the box took (up to ${Math.round(o.drainBoundMs / 1000)} s)`);
-  const drain = await drained(sys, t0, acked, { quietMs: 3000, boundMs: o.drainBoundMs });
+  const drain = await drained(sys, t0, acked, { quietMs: o.quietMs, boundMs: o.drainBoundMs });
   const q = await ask(sys.sink, { cmd: 'query', from: t0 }, 'saturation receipts');
   const deliveredMs = Math.max(windowMs, num(q, 'last_arrival') - t0);
   return {
@@ -197,7 +198,7 @@ export interface Latency {
 /** Open loop at `perS` events/s for `seconds`; latency = county receipt − device publish time (`ts`), same clock. */
 export async function latency(
   sys: System,
-  o: { seconds: number; perS: number; drainBoundMs: number; ourPids: number[] },
+  o: { seconds: number; perS: number; drainBoundMs: number; quietMs: number; ourPids: number[] },
   progress: (m: string) => void,
 ): Promise<Latency> {
   progress(`${sys.name}: latency, open loop ${o.perS.toLocaleString('en-US')} events/s offered, ${o.seconds} s`);
@@ -207,7 +208,7 @@ export async function latency(
   sys.loads.forEach((l, i) => l.send({ cmd: 'open', seconds: o.seconds, rate: o.perS / n, phase: i / n }));
   const lat = await answers(sys.loads, 'latency', o.seconds * 1000 + PHASE_SLACK_MS);
   const acked = sum(lat, 'completed');
-  const drain = await drained(sys, t0, acked, { quietMs: 3000, boundMs: o.drainBoundMs });
+  const drain = await drained(sys, t0, acked, { quietMs: o.quietMs, boundMs: o.drainBoundMs });
   const { boxPct } = cpu.end();
   const q = await ask(sys.sink, { cmd: 'query', from: t0 }, 'latency query');
   return {
