@@ -88,6 +88,7 @@ export const drill: Drill = {
             `${aside.join(', ')} ${keptBytes}/${size} bytes`,
           ),
           check('the box answered /healthz after the damage', h.ok),
+          check('a device-fault alarm (box-storage) is open for a person to look at', troubles.length >= 1, troubles.map((a) => a.title).join(' | ')),
           check('a storage_recovered event names where the damaged file went', recovered.length === 1 && recovered[0]!.attrs.includes('.corrupt-')),
           check(
             'devices were acknowledged and stored after the recovery',

@@ -135,7 +135,9 @@ export class Detection implements Component {
 
     const last = store.events.lastSeq();
     const stored = await this.state.get<number>('cursor');
-    const cursor = stored ?? last; // first run: nothing of the past is caught up
+    // First run: nothing of the past is caught up — except on a database the store just recovered, whose only
+    // events are this run's own (storage_recovered must still become a trouble alarm for a person).
+    const cursor = stored ?? (store.recovery ? 0 : last);
     if (stored === undefined) await this.state.set([{ key: 'cursor', value: cursor }], started);
     const since = started - this.engine.windowMs() - REPLAY_MARGIN_MS;
     this.book.setHandled(await store.alarms.openedSince(since));
