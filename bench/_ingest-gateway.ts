@@ -3,6 +3,7 @@
  * process (so its RSS and CPU are measured apart from the load):
  *
  *   node --import tsx bench/ingest-gateway.ts --data DIR --devices N     the gateway (App) on DIR
+ *        [--county URL --county-token T]                                  … pushing to a county at URL (bearer T), default forwarding
  *   node --import tsx bench/ingest-gateway.ts --bare                     a bare aedes (no hooks, in-memory)
  *
  * Prints one JSON line `{"ready":true,"port":P,"pid":…}` once it listens on
@@ -29,8 +30,8 @@ import { deviceId, devicePassword } from './_ingest-load.ts';
 const MAX_LIFE_MS = 15 * 60_000;
 const GRID = '320602001001-01';
 
-/** A demo site on loopback with `n` access controllers and a broker sized for them. */
-export function benchSite(n: number): SiteConfig {
+/** A demo site on loopback with `n` access controllers and a broker sized for them; with `county`, an HTTP upstream (defaults otherwise). */
+export function benchSite(n: number, county?: { url: string; token: string }): SiteConfig {
   const devices = Array.from({ length: n }, (_, i) => {
     const id = deviceId(i);
     return {
@@ -50,6 +51,7 @@ export function benchSite(n: number): SiteConfig {
     devices,
     panel: { host: '127.0.0.1', port: 8080 },
     broker: { host: '127.0.0.1', port: 1883, maxConnections: Math.min(100_000, n + 50), connectsPerMinutePerAddress: 100_000 },
+    ...(county ? { upstream: { county: { url: county.url, auth: { type: 'bearer', token: county.token } } } } : {}),
   });
   if (!r.ok) throw new Error(`bench site invalid: ${JSON.stringify(r.problems)}`);
   return r.config;
@@ -59,19 +61,25 @@ interface Args {
   bare: boolean;
   data: string | null;
   devices: number;
+  county: { url: string; token: string } | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { bare: false, data: null, devices: 200 };
+  const a: Args = { bare: false, data: null, devices: 200, county: null };
+  let token: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--bare') a.bare = true;
     else if (k === '--data') a.data = argv[++i] ?? null;
     else if (k === '--devices') a.devices = Math.max(1, Math.floor(Number(argv[++i])));
+    else if (k === '--county') a.county = { url: argv[++i] ?? '', token: '' };
+    else if (k === '--county-token') token = argv[++i] ?? null;
     else throw new Error(`ingest-gateway: unknown argument ${k}`);
   }
   if (!a.bare && !a.data) throw new Error('ingest-gateway: --data DIR is required (or --bare)');
   if (!Number.isFinite(a.devices)) throw new Error('ingest-gateway: --devices needs a number');
+  if (a.county && !token) throw new Error('ingest-gateway: --county needs --county-token');
+  if (a.county) a.county.token = token!;
   return a;
 }
 
@@ -143,7 +151,7 @@ async function run(argv: string[]): Promise<void> {
   } else {
     // Warnings and errors of the gateway go to stderr (the parent forwards them); nothing else is logged.
     const log = pino({ level: 'warn' }, pino.destination(2));
-    const app = new App({ config: benchSite(args.devices), dataDir: args.data!, log, version: 'bench', httpPort: 0, brokerPort: 0 });
+    const app = new App({ config: benchSite(args.devices, args.county ?? undefined), dataDir: args.data!, log, version: 'bench', httpPort: 0, brokerPort: 0 });
     // Count commits too: start() hands metrics.onCommit to the store, so wrap it before.
     const original = app.metrics.onCommit;
     app.metrics.onCommit = (c) => {

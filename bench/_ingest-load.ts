@@ -1,7 +1,7 @@
 /**
  * Load generator of the ingest benchmark, run by `bench/ingest.ts` as a child process:
  *
- *   node --import tsx bench/ingest-load.ts --port P --from A --count C
+ *   node --import tsx bench/ingest-load.ts --port P --from A --count C [--ts]
  *
  * Opens C device connections (devices A..A+C-1, each its own mqtt.js client,
  * client id = user name = device id, demo password), then takes commands as
@@ -9,11 +9,13 @@
  *
  *   {"cmd":"closed","tag":T,"seconds":S,"inflight":K}   closed loop: every device keeps up to K QoS 1 events in flight for S s
  *   {"cmd":"open","seconds":S,"rate":R,"phase":F}        open loop: R events/s offered (round robin over the devices) for S s;
- *                                                       latency = PUBACK time - scheduled time (event i at t0 + (i+F)/R)
+ *                                                       latency = PUBACK time - scheduled time (event i at t0 + (i+F)/R);
+ *                                                       with "ids":true the answer also lists the ids of the acked events
  *   {"cmd":"end"}                                        disconnect everything and exit
  *
  * Every event is `{"id":"<device>-<n>","type":"access","result":"granted","method":"card"}` with a
- * per-device counter, so every id is unique. Every phase is bounded in time; stdin closing or
+ * per-device counter, so every id is unique; with --ts it also carries `"ts":<epoch ms>`, the device's
+ * publish time (the end-to-end benchmark measures publish → county receipt with it). Every phase is bounded in time; stdin closing or
  * MAX_LIFE_MS ends the process. Not a benchmark of its own.
  */
 import { createInterface } from 'node:readline';
@@ -74,6 +76,7 @@ class Load {
     private readonly url: string,
     private readonly from: number,
     private readonly count: number,
+    private readonly stamp: boolean,
   ) {}
 
   async connect(): Promise<object> {
@@ -99,7 +102,7 @@ class Load {
   }
 
   private payload(d: Device): string {
-    return `{"id":"${d.id}-${++d.n}","type":"access","result":"granted","method":"card"}`;
+    return `{"id":"${d.id}-${++d.n}","type":"access","result":"granted","method":"card"${this.stamp ? `,"ts":${Date.now()}` : ''}}`;
   }
 
   /** Closed loop: each device keeps up to `k` events in flight until `seconds` are up. */
@@ -157,10 +160,11 @@ class Load {
   }
 
   /** Open loop: `rate` events/s on a fixed timetable, round robin over the devices, for `seconds`. */
-  open(seconds: number, rate: number, phase: number): Promise<object> {
+  open(seconds: number, rate: number, phase: number, withIds = false): Promise<object> {
     const total = Math.max(0, Math.round(rate * seconds));
     const intervalMs = 1000 / rate;
     const latencies = new Float64Array(total);
+    const ackedIds: string[] = [];
     const nd = this.devices.length;
     let fired = 0;
     let completed = 0;
@@ -191,6 +195,7 @@ class Load {
           elapsed_ms: Math.round((lastAck || performance.now()) - t0),
           max_fire_lag_ms: Math.round(maxLagMs * 100) / 100,
           latencies: lat,
+          ...(withIds ? { acked_ids: ackedIds } : {}),
         });
       };
       const hard = setTimeout(finish, seconds * 1000 + DRAIN_MS);
@@ -198,13 +203,16 @@ class Load {
         const d = this.devices[i % nd]!;
         const scheduled = t0 + (i + phase) * intervalMs;
         inflight++;
-        d.client.publish(d.topic, this.payload(d), { qos: 1 }, (err) => {
+        const payload = this.payload(d);
+        const id = withIds ? `${d.id}-${d.n}` : '';
+        d.client.publish(d.topic, payload, { qos: 1 }, (err) => {
           inflight--;
           const now = performance.now();
           if (err) {
             errors++;
             firstError ??= err.message;
           } else {
+            if (withIds) ackedIds.push(id);
             latencies[completed++] = now - scheduled;
             lastAck = now;
           }
@@ -238,10 +246,14 @@ class Load {
   }
 }
 
-function parseArgs(argv: string[]): { port: number; from: number; count: number } {
-  const a = { port: 0, from: 0, count: 0 };
+function parseArgs(argv: string[]): { port: number; from: number; count: number; ts: boolean } {
+  const a = { port: 0, from: 0, count: 0, ts: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
+    if (k === '--ts') {
+      a.ts = true;
+      continue;
+    }
     const v = Number(argv[++i]);
     if (!Number.isInteger(v) || v < 0) throw new Error(`ingest-load: ${k} needs a non-negative integer`);
     if (k === '--port') a.port = v;
@@ -255,7 +267,7 @@ function parseArgs(argv: string[]): { port: number; from: number; count: number 
 
 async function run(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
-  const load = new Load(`mqtt://127.0.0.1:${args.port}`, args.from, args.count);
+  const load = new Load(`mqtt://127.0.0.1:${args.port}`, args.from, args.count, args.ts);
   const bye = async (code: number) => {
     await load.end();
     process.exit(code);
@@ -267,7 +279,7 @@ async function run(argv: string[]): Promise<void> {
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
     queue = queue.then(async () => {
-      let cmd: { cmd?: string; tag?: string; seconds?: number; inflight?: number; rate?: number; phase?: number };
+      let cmd: { cmd?: string; tag?: string; seconds?: number; inflight?: number; rate?: number; phase?: number; ids?: boolean };
       try {
         cmd = JSON.parse(line) as typeof cmd;
       } catch {
@@ -276,7 +288,7 @@ async function run(argv: string[]): Promise<void> {
       }
       const seconds = Math.min(600, Math.max(0, Number(cmd.seconds) || 0));
       if (cmd.cmd === 'closed') say(await load.closed(cmd.tag ?? 'closed', seconds, Math.min(1000, Math.max(1, Number(cmd.inflight) || 1))));
-      else if (cmd.cmd === 'open') say(await load.open(seconds, Math.max(1, Number(cmd.rate) || 1), Number(cmd.phase) || 0));
+      else if (cmd.cmd === 'open') say(await load.open(seconds, Math.max(1, Number(cmd.rate) || 1), Number(cmd.phase) || 0, cmd.ids === true));
       else if (cmd.cmd === 'end') {
         await load.end();
         say({ type: 'ended', drops: load.drops });

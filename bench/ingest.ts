@@ -90,10 +90,10 @@ function parseArgs(args: string[]): Options {
 
 // ---------------------------------------------------------------- child processes
 
-type Msg = Record<string, unknown>;
+export type Msg = Record<string, unknown>;
 
 /** A child speaking JSON lines on stdout; stderr is kept (tail) and the first lines forwarded. */
-class Child {
+export class Child {
   readonly proc: ChildProcess;
   private queue: Msg[] = [];
   private waiter: ((m: Msg | Error) => void) | null = null;
@@ -189,14 +189,14 @@ const CLK_TCK = (() => {
 })();
 
 /** utime + stime of a process, in seconds (all its threads). */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // after "pid (comm) ", field 3 (state) is f[0]; utime is field 14, stime field 15
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
 }
 
-interface Mem {
+export interface Mem {
   hwm: number;
   rss: number;
   anon: number;
@@ -204,7 +204,7 @@ interface Mem {
 }
 
 /** Busy and total jiffies of the whole box (all CPUs), from /proc/stat. */
-function boxJiffies(): { busy: number; total: number } {
+export function boxJiffies(): { busy: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
   const total = f.reduce((a, b) => a + b, 0);
   const idle = (f[3] ?? 0) + (f[4] ?? 0); // idle + iowait
@@ -212,7 +212,7 @@ function boxJiffies(): { busy: number; total: number } {
 }
 
 /** VmHWM (peak RSS), VmRSS and its anonymous and file-backed parts, in MB. */
-function memMb(pid: number): Mem {
+export function memMb(pid: number): Mem {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const mb = (key: string) => round(Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024, 1);
   return { hwm: mb('VmHWM'), rss: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile') };

@@ -252,12 +252,23 @@ export interface BatchResult {
   duplicateIds: string[];
 }
 
+export interface AccountingOptions {
+  /**
+   * Called once per envelope on its first receipt (not for duplicates, refusals or envelopes a
+   * partial batch left out), with the arrival time (epoch ms): for per-envelope measurements such
+   * as device publish → county receipt, which the per-box percentiles cannot give.
+   */
+  onReceipt?: (e: Envelope, arrivalMs: number) => void;
+}
+
 /** All boxes' accounts. */
 export class Accounting {
   private boxes = new Map<string, BoxAccount>();
   readonly startedAt = Date.now();
   batches = 0;
   refusedBatches = 0;
+
+  constructor(private readonly o: AccountingOptions = {}) {}
 
   private box(id: string): BoxAccount {
     let b = this.boxes.get(id);
@@ -293,6 +304,7 @@ export class Accounting {
       }
       if (opts.take && !opts.take(i)) return; // not processed: left out of the ack, the box sends it again
       box.take(e, now);
+      this.o.onReceipt?.(e, now);
       out.fresh++;
       out.accepted.push(e.id);
     });

@@ -1,3 +1,3 @@
-export { Accounting, type BoxReport, type Envelope } from './accounting.ts';
+export { Accounting, type AccountingOptions, type BoxReport, type Envelope } from './accounting.ts';
 export { Authenticator, type AuthOptions } from './auth.ts';
 export { CountyReceiver, MODES, type Mode, type ModeOptions, type ReceiverOptions } from './receiver.ts';
