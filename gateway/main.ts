@@ -57,8 +57,9 @@ function makeLogger(config: SiteConfig, forcePretty: boolean): Logger {
     : pino(opts);
 }
 
-async function run(config: SiteConfig, dataDir: string, log: Logger, withDemoEstate = false): Promise<void> {
-  const app = new App({ config, dataDir, log, version: VERSION });
+async function run(config: SiteConfig, dataDir: string, log: Logger, withDemoEstate = false, configFile?: string): Promise<void> {
+  // The site file, so the installer's export, import and device add work on it (the demo works on a copy).
+  const app = new App({ config, dataDir, log, version: VERSION, ...(configFile ? { configFile: resolve(configFile) } : {}) });
   let estate: DemoEstate | null = null;
   let stopping = false;
   const stop = (signal: string) => {
@@ -122,7 +123,7 @@ async function main(argv: string[]): Promise<void> {
       const data = flag(args, '--data');
       if (!file || !data) throw new UsageError('start needs --config <site.yaml> and --data <dir>');
       const config = await loadOrExit(file);
-      await run(config, resolve(data), makeLogger(config, false));
+      await run(config, resolve(data), makeLogger(config, false), false, file);
       return;
     }
     case 'demo': {
