@@ -243,13 +243,25 @@ export class Device {
   /** Publish one QoS 1 event with a unique id; the payload is built from that id. */
   publish(payload: (id: string) => object, topic = `sw/v1/${this.id}/event`): string {
     const id = `${this.id}-${this.opts.tag ?? ''}${++this.sent}`;
-    this.client!.publish(topic, JSON.stringify(payload(id)), { qos: 1 }, (err) => {
-      if (!err) this.acked.add(id);
-    });
+    this.send(topic, JSON.stringify(payload(id)), id, 0);
     return id;
   }
 
+  /**
+   * mqtt.js fails a publish caught in a reconnect ("Connection closed") instead of resending it: the device
+   * sends it again a moment later, as a real one would (bounded).
+   */
+  private send(topic: string, body: string, id: string, attempt: number): void {
+    this.client!.publish(topic, body, { qos: 1 }, (err) => {
+      if (!err) this.acked.add(id);
+      else if (attempt < 100 && !this.ended) setTimeout(() => this.send(topic, body, id, attempt + 1), 200);
+    });
+  }
+
+  private ended = false;
+
   end(): Promise<void> {
+    this.ended = true;
     return new Promise((resolve) => (this.client ? this.client.end(true, {}, () => resolve()) : resolve()));
   }
 }

@@ -27,7 +27,7 @@ import {
 } from './_harness.ts';
 
 export const drill: Drill = {
-  summary: 'damage the database while stopped: moved aside, fresh start, storage_recovered raised, nothing deleted',
+  summary: 'damage the database while stopped: moved aside, fresh start, storage_recovered and a trouble alarm raised, nothing deleted',
   async run({ quick, say }) {
     const t = tempDir('shouwang-drill-corrupt-');
     try {
@@ -71,6 +71,7 @@ export const drill: Drill = {
       const code = await gw.stop();
       const after = await lossReport(devices, data);
       const recovered = await withDb(data, (db) => db.all<{ attrs: string }>(`SELECT attrs FROM events WHERE kind = 'storage_recovered'`));
+      const troubles = await withDb(data, (db) => db.all<{ title: string }>(`SELECT title FROM alarms WHERE rule = 'box-storage'`));
       return {
         figures: {
           events_before: before,
@@ -87,6 +88,7 @@ export const drill: Drill = {
             `${aside.join(', ')} ${keptBytes}/${size} bytes`,
           ),
           check('the box answered /healthz after the damage', h.ok),
+          check('a device-fault alarm (box-storage) is open for a person to look at', troubles.length >= 1, troubles.map((a) => a.title).join(' | ')),
           check('a storage_recovered event names where the damaged file went', recovered.length === 1 && recovered[0]!.attrs.includes('.corrupt-')),
           check(
             'devices were acknowledged and stored after the recovery',

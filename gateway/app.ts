@@ -17,6 +17,12 @@ import type { DeviceHealth } from './core/driver.ts';
 import { Commands } from './commands.ts';
 import { mqttAccounts } from './broker/accounts.ts';
 import { loadOrCreateSalt } from './store/salt.ts';
+import { copyFile } from 'node:fs/promises';
+import { DEMO_CONFIG_FILE } from '../config/load.ts';
+import { registerPanel, type PanelHandle } from './panel/plugin.ts';
+import { PanelData } from './store/panel-data.ts';
+import { ConfigManager } from './provision/config-manager.ts';
+import { installerApi } from './provision/installer-api.ts';
 import { join } from 'node:path';
 import { OnvifDriver } from '../device-drivers/onvif/driver.ts';
 import type { OnvifTuning } from '../device-drivers/onvif/tuning.ts';
@@ -38,6 +44,8 @@ export interface AppOptions {
   httpPort?: number;
   /** Override the MQTT port (tests use 0). */
   brokerPort?: number;
+  /** The site file `config` came from: the installer's config export/import and device adds read and write it. */
+  configFile?: string;
   /** ONVIF event client timings (tests shorten them). */
   onvif?: Partial<OnvifTuning>;
 }
@@ -67,6 +75,12 @@ export class App {
   broker!: Broker;
   mqtt!: MqttDriver;
   commands!: Commands;
+  /** The web panel (issue 7): its live feed, sessions and route table. */
+  panel!: PanelHandle;
+  /** The site file as the installer changes it from the panel. */
+  configManager!: ConfigManager;
+  /** While no panel account exists: the one-time link that creates the first one (also logged at start). */
+  setupLink: { url: string; expiresAt: number } | null = null;
   onvif!: OnvifDriver;
   snapshots!: SnapshotStore;
   county: CountyStores | null = null;
@@ -182,6 +196,7 @@ export class App {
       this.log.child({ part: 'http' }),
     );
     await this.http.app.register(healthRoutes, { boxId: config.site.boxId, version: this.o.version, startedAt, store: this.store, metrics: this.metrics });
+    await this.startPanel(config, dataDir);
 
     // County bridge: push (HTTP or MQTT) with heartbeats and device status; woken by every commit that may have enqueued.
     this.county = await CountyStores.open(this.store, this.clock);
@@ -259,8 +274,154 @@ export class App {
       await c.start();
       this.started.push(c);
     }
+    this.setupLink = await this.panel.setupLink(this.http.url);
+    if (this.setupLink)
+      this.log.warn(
+        { setupLink: this.setupLink.url, expires: new Date(this.setupLink.expiresAt).toISOString() },
+        'no panel account yet: open this one-time setup link to create the first (manager) account; it expires, and a restart makes a new one',
+      );
     if (this.store.uncleanShutdown) this.log.warn('the previous run did not shut down cleanly (power cut or kill); committed events were kept');
     this.log.info({ boxId: config.site.boxId, dataDir, lastSeq: this.store.events.lastSeq() }, 'gateway started');
+  }
+
+  /** The panel and installer plugins on the HTTP server, and the config manager behind the installer's config pages (issue 7). */
+  private async startPanel(config: SiteConfig, dataDir: string): Promise<void> {
+    // The demo's site file is the repo's: the panel edits a copy in the data folder (changes last until the demo restarts).
+    const file = this.o.configFile ?? (config.demo ? join(dataDir, 'site.yaml') : null);
+    if (!this.o.configFile && config.demo && file) await copyFile(DEMO_CONFIG_FILE, file);
+    const data = await PanelData.open(this.store, this.clock);
+    this.configManager = new ConfigManager({
+      file,
+      config,
+      scratchDir: dataDir,
+      provisioning: data.provisioning,
+      audit: this.store.audit,
+      clock: this.clock,
+      log: this.log.child({ part: 'config' }),
+    });
+    await this.configManager.init();
+    this.configManager.register({
+      name: 'devices',
+      affected: (a, b) =>
+        ['devices', 'mqttBridges', 'broker', 'rules', 'grids'].some(
+          (k) => JSON.stringify(a[k as keyof SiteConfig]) !== JSON.stringify(b[k as keyof SiteConfig]),
+        ),
+      apply: (next) => this.reconfigureDevices(next),
+    });
+    this.panel = await registerPanel(
+      this.http.app,
+      {
+        store: this.store,
+        data,
+        clock: this.clock,
+        log: this.log.child({ part: 'panel' }),
+        bus: this.bus,
+        version: this.o.version,
+        config: () => this.configManager.current(),
+        health: () => this.deviceHealth(),
+        deviceState: (id) => this.mqtt.stateOf(id),
+        commands: this.commands,
+        alarmChanges: (fn) => this.bus.on('alarm.changed', fn),
+        maintenance: {
+          set: (id, on, actor, reason, minutes) => this.detect.setMaintenance(id, on, actor, reason, minutes),
+          list: () => this.detect.listMaintenance(),
+        },
+        snapshots: {
+          get: async (id) => {
+            const snap = await this.snapshots.read(id);
+            return snap ? { mime: snap.contentType, data: snap.bytes } : null;
+          },
+          // A live picture is a snapshot command like any other: run for the person asking, recorded and audited.
+          current: async (deviceId, actor) => {
+            const cmd = await this.commands.run({ deviceId, action: 'snapshot', requestedBy: actor, reason: '面板查看画面 (panel view)', ttlMs: 10_000 });
+            if (cmd.status !== 'succeeded') return null;
+            const [rec] = await this.snapshots.forCommand(cmd.id);
+            const snap = rec ? await this.snapshots.read(rec.id) : null;
+            return snap ? { mime: snap.contentType, data: snap.bytes } : null;
+          },
+        },
+        upstream: () => this.push?.pusher.stats() ?? null,
+        tls: Boolean(config.panel.tls),
+      },
+      { plugin: installerApi({ configManager: this.configManager, mqttPort: () => this.broker.addresses }) },
+    );
+  }
+
+  /**
+   * Rebuild the device side for a new site config (the installer's config apply): the device registry, MQTT
+   * credentials, broker and driver, the ONVIF driver and the detection rules. Devices reconnect to the new broker.
+   */
+  async reconfigureDevices(config: SiteConfig): Promise<void> {
+    const old = { broker: this.broker, mqtt: this.mqtt, onvif: this.onvif, detect: this.detect };
+    const port = this.o.brokerPort !== undefined ? (old.broker.addresses.find((a) => !a.tls)?.port ?? this.o.brokerPort) : undefined;
+    for (const c of [old.broker, old.mqtt, old.onvif, old.detect]) await c.stop();
+    const county = config.upstream.county;
+    this.ingest = new Ingest({
+      store: this.store,
+      devices: config.devices,
+      forwardKinds: county?.enabled ? new Set(config.upstream.forward.eventKinds) : null,
+      clock: this.clock,
+      log: this.log.child({ part: 'ingest' }),
+      metrics: this.metrics,
+    });
+    this.broker = new Broker({
+      config: config.broker,
+      credentials: await Credentials.create(mqttAccounts(config)),
+      clock: this.clock,
+      log: this.log.child({ part: 'broker' }),
+      reject: (r) => this.ingest.reject(r),
+      ...(port !== undefined ? { port } : {}),
+    });
+    this.mqtt = new MqttDriver({
+      sink: this.ingest,
+      clock: this.clock,
+      log: this.log.child({ part: 'mqtt' }),
+      devices: config.devices,
+      bridges: config.mqttBridges,
+      transport: this.broker,
+      credentialSalt: this.credentialSalt,
+      offlineDebounceSeconds: config.rules.offlineDebounceSeconds,
+    });
+    this.onvif = new OnvifDriver({
+      sink: this.ingest,
+      clock: this.clock,
+      log: this.log.child({ part: 'onvif' }),
+      devices: config.devices,
+      offlineDebounceSeconds: config.rules.offlineDebounceSeconds,
+      snapshots: this.snapshots,
+      ...(this.o.onvif ? { tuning: this.o.onvif } : {}),
+    });
+    this.detect = new Detection({
+      config,
+      store: this.store,
+      commands: this.commands,
+      clock: this.clock,
+      log: this.log.child({ part: 'detect' }),
+      reachable: (id) => this.deviceHealth().find((h) => h.deviceId === id)?.reachable ?? null,
+    });
+    const swap = (from: Component, to: Component) => {
+      for (const list of [this.components, this.started]) {
+        const i = list.indexOf(from);
+        if (i >= 0) list[i] = to;
+      }
+    };
+    swap(old.broker, this.broker);
+    swap(old.mqtt, this.mqtt);
+    swap(old.onvif, this.onvif);
+    swap(old.detect, this.detect);
+    const started: Component[] = [];
+    try {
+      for (const c of [this.detect, this.mqtt, this.onvif, this.broker]) {
+        await c.start();
+        started.push(c);
+      }
+    } catch (err) {
+      // Free whatever did start (a plain listener before a failing TLS one), so the rollback can bind again.
+      await this.broker.stop().catch(() => {});
+      for (const c of started.reverse()) await c.stop().catch(() => {});
+      throw err;
+    }
+    this.log.info({ devices: config.devices.length }, 'device side restarted with the new site config');
   }
 
   /** Health of every device, from the driver that speaks to it. */

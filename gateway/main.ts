@@ -14,7 +14,7 @@ import { DEMO_CONFIG_FILE, formatProblems, loadConfigFile, summarize } from '../
 import type { SiteConfig } from '../config/schema.ts';
 import { hashSecret } from '../config/schema/secret.ts';
 import { App } from './app.ts';
-import { startDemoEstate } from './demo.ts';
+import { startDemoEstate, type DemoEstate } from './demo.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VERSION = (JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -59,7 +59,7 @@ function makeLogger(config: SiteConfig, forcePretty: boolean): Logger {
 
 async function run(config: SiteConfig, dataDir: string, log: Logger, withDemoEstate = false): Promise<void> {
   const app = new App({ config, dataDir, log, version: VERSION });
-  let estate: { stop(): Promise<void> } | null = null;
+  let estate: DemoEstate | null = null;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -87,11 +87,14 @@ async function run(config: SiteConfig, dataDir: string, log: Logger, withDemoEst
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   try {
+    // The demo's cameras and county platform come up first, so the box finds them when it starts.
+    if (withDemoEstate) estate = await startDemoEstate(config, log.child({ part: 'demo' }));
     await app.start();
-    if (withDemoEstate) estate = await startDemoEstate(app, config, log.child({ part: 'demo' }));
+    await estate?.attach(app);
     log.info({ panel: app.http.url, healthz: `${app.http.url}/healthz`, metrics: `${app.http.url}/metrics` }, 'ready');
   } catch (e) {
     log.fatal({ err: e }, `gateway failed to start: ${(e as Error).message}`);
+    await estate?.stop().catch(() => {});
     await app.stop().catch(() => {});
     process.exit(1);
   }

@@ -39,6 +39,7 @@ export interface PullApiOptions {
 }
 
 export const PREFIX = '/api/county/v1';
+const DOCUMENT = 'countyApiDocument';
 const DAY = 86_400_000;
 /** Failed token checks per address per minute before that address gets 429 without a check. */
 const FAILED_AUTH_PER_MINUTE = 20;
@@ -63,8 +64,10 @@ const errors = {
  * in constant time, and rate-limited per token and per address.
  */
 export async function countyPullApi(app: FastifyInstance, o: PullApiOptions): Promise<void> {
-  // Registered inside this plugin, swagger sees only this plugin's routes.
+  // Registered inside this plugin, swagger sees only this plugin's routes; under its own decorator name, so a
+  // swagger the panel registers at the root does not collide with it.
   await app.register(swagger, {
+    decorator: DOCUMENT,
     openapi: {
       openapi: '3.0.3',
       info: {
@@ -404,7 +407,7 @@ export async function countyPullApi(app: FastifyInstance, o: PullApiOptions): Pr
     },
   );
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true } }, async () => (app as unknown as Record<typeof DOCUMENT, () => unknown>)[DOCUMENT]());
 }
 
 function time(s: string): number | null {

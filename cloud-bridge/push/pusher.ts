@@ -51,8 +51,8 @@ const LOG_EVERY_MS = 60_000;
 /**
  * Drains the outbox to the county, one batch in flight: alarms first, then
  * records, then status (strictly by lane until the outbox has been
- * backlogged for fairAfterMs, then with the store's fair share for lower
- * lanes), order kept within a lane. Only the county's application ack moves
+ * backlogged for fairAfterMs, then with the store's fair share, 10 % for each
+ * lower lane), order kept within a lane. Only the county's application ack moves
  * an entry: accepted ids leave, rejected ones go to dead-letter with the
  * reason, ids it did not name are sent again. A batch the county refuses as a
  * whole is split until the entry it objects to stands alone. Transport

@@ -52,6 +52,8 @@ export interface AdapterOptions {
 interface TransportContext {
   soap: SoapClient;
   timeoutMs: number;
+  /** Adapters using it (the driver's and an installer's probe may share a camera). */
+  refs: number;
 }
 
 /** Per camera (host:port + user): the SOAP client the patched transport uses. */
@@ -72,6 +74,7 @@ function patchTransport(): void {
     const ctx = contexts.get(ctxKey(host, port, user)) ?? {
       soap: new SoapClient({ username: user, password: sep >= 0 ? auth.slice(sep + 1) : '', clock: systemClock, cameraNow: () => Date.now() }),
       timeoutMs: 10_000,
+      refs: 0,
     };
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}${oxaddr.pathname ?? '/'}`;
     const op = /<s:Body><[\w-]+:(\w+)/.exec(soap)?.[1] ?? 'SOAP';
@@ -91,10 +94,15 @@ export class CameraAdapter {
     patchTransport();
     const clock = o.clock ?? systemClock;
     this.key = ctxKey(o.host, o.port, o.username);
-    contexts.set(this.key, {
-      soap: new SoapClient({ username: o.username, password: o.password, clock, cameraNow: () => clock.now() + (this.device?.time_diff ?? 0) }),
-      timeoutMs: o.timeoutMs ?? 10_000,
-    });
+    const existing = contexts.get(this.key);
+    if (existing) existing.refs++;
+    else {
+      contexts.set(this.key, {
+        soap: new SoapClient({ username: o.username, password: o.password, clock, cameraNow: () => clock.now() + (this.device?.time_diff ?? 0) }),
+        timeoutMs: o.timeoutMs ?? 10_000,
+        refs: 1,
+      });
+    }
     this.device = new nodeOnvif.OnvifDevice({ xaddr: `http://${hostPort(o.host, o.port)}/onvif/device_service`, user: o.username, pass: o.password });
   }
 
@@ -170,7 +178,8 @@ export class CameraAdapter {
 
   /** Forget this camera's transport context. */
   close(): void {
-    contexts.delete(this.key);
+    const ctx = contexts.get(this.key);
+    if (ctx && --ctx.refs <= 0) contexts.delete(this.key);
   }
 }
 

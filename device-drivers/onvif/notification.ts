@@ -101,7 +101,13 @@ export function toEvent(n: Notification, ctx: EventContext): Mapped {
       ok: true,
       row: null,
       state,
-      event: { ...base, kind: 'generic', active: state ?? true, ...(source ? { source } : {}), attrs: { topic: n.topic, data } } as DeviceEvent,
+      event: {
+        ...base,
+        kind: 'generic',
+        active: state ?? true,
+        ...(source ? { source: source.slice(0, 128) } : {}),
+        attrs: { topic: n.topic, data },
+      } as DeviceEvent,
     };
   }
   let active = true;

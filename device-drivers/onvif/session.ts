@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { OnvifCameraConfig } from '../../config/schema.ts';
 import type { Clock, TimerHandle } from '../../gateway/core/clock.ts';
 import type { EmitOptions, EventSink } from '../../gateway/core/driver.ts';
-import type { DeviceEvent } from '../../gateway/core/events.ts';
+import { DeviceEventSchema, type DeviceEvent } from '../../gateway/core/events.ts';
 import { backoffMs } from '../../gateway/core/outbox.ts';
 import { OnvifError } from './errors.ts';
 import { CameraHealth, type HealthEmit } from './health.ts';
@@ -25,6 +25,11 @@ export interface SessionOptions {
 }
 
 export type WaitReason = 'start' | 'backoff' | 'unreachable' | 'subscription-cap' | 'auth-pause' | 'heartbeat' | 'early-empty' | 'emit-retry';
+
+/** Properties remembered per camera (their last state), to tell a sync point's echo from news. */
+const KNOWN_MAX = 512;
+/** Tries to store one event before it is kept as a reject instead (the store may be busy for a while, not forever). */
+const EMIT_ATTEMPTS = 30;
 
 /** A subscription that answers but no longer delivers (caught by a sync point that brings nothing). */
 class ChannelDead extends Error {}
@@ -69,6 +74,7 @@ export class CameraSession {
   private authBlocked = false;
   private timeCheckedAt = -Infinity;
   private forceTimeCheck = true;
+  private timeReads = 0;
   private syncedAt = -Infinity;
   private syncWatch: { remaining: number } | null = null;
   private syncCapable = false;
@@ -176,7 +182,7 @@ export class CameraSession {
   }
 
   private async checkTime(): Promise<void> {
-    if (!this.forceTimeCheck && this.offsetMs !== null && this.o.clock.monotonic() - this.timeCheckedAt < this.t.timeCheckMs) return;
+    if (!this.forceTimeCheck && this.o.clock.monotonic() - this.timeCheckedAt < this.t.timeCheckMs) return;
     await this.readTime();
     this.forceTimeCheck = false;
   }
@@ -193,22 +199,29 @@ export class CameraSession {
         signal: this.abort.signal,
       });
     const before = this.o.clock.now();
-    let answer;
+    let answer = null;
     try {
       answer = await call(false);
     } catch (err) {
       if (!(err instanceof OnvifError) || (err.kind !== 'auth' && err.kind !== 'fault')) throw err;
       this.health.seen();
-      answer = await call(true); // Panasonic and others answer only authenticated
+      try {
+        answer = await call(true); // Panasonic and others answer only authenticated
+      } catch (err2) {
+        // A camera without the operation still works: its clock is unknown (a refused login does count).
+        if (!(err2 instanceof OnvifError) || err2.kind !== 'fault') throw err2;
+      }
     }
     const after = this.o.clock.now();
     this.health.seen();
     this.timeCheckedAt = this.o.clock.monotonic();
-    const t = readSystemDateAndTime(answer.response);
+    const t = answer ? readSystemDateAndTime(answer.response) : null;
     const previous = this.offsetMs;
     // The camera gives whole seconds: its true time lies anywhere in that second, so take its middle (±0.5 s).
     this.offsetMs = t ? Math.round(t.utcMs + 500 - (before + after) / 2) : null;
-    if (!t && previous !== null) this.o.log.warn('the camera gives no usable date: its event times are not trusted (receive times are used)');
+    if (!t && (previous !== null || this.timeReads === 0))
+      this.o.log.warn('the camera gives no usable date: its event times are not trusted (receive times are used)');
+    this.timeReads++;
     if (t && (previous === null || Math.abs(previous - this.offsetMs!) > this.t.clockSkewThresholdMs)) {
       this.o.log.info({ offsetMs: this.offsetMs, dateTimeType: t.type, fromLocal: t.fromLocal }, 'camera clock read');
     }
@@ -308,10 +321,25 @@ export class CameraSession {
       });
       return;
     }
+    const valid = DeviceEventSchema.safeParse(m.event);
+    if (!valid.success) {
+      this.stats.rejected++;
+      const why = valid.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      this.o.sink.reject({
+        deviceId: this.deviceId,
+        source: n.topic,
+        reason: `not a valid ${m.event.kind} event: ${why}`.slice(0, 500),
+        excerpt: m.event.raw ?? '',
+      });
+      return;
+    }
     const key = propertyKey(n);
     if (n.operation !== null) {
       if (n.operation === 'Initialized' && this.known.has(key) && this.known.get(key) === m.state) return; // an echo of what the box knows
+      this.known.delete(key);
       this.known.set(key, m.state);
+      // Bounded: a camera keying properties by object id must not grow this forever (oldest forgotten first).
+      if (this.known.size > KNOWN_MAX) this.known.delete(this.known.keys().next().value!);
     }
     const dedupe =
       n.operation === 'Initialized' || m.event.deviceTime === null
@@ -321,12 +349,26 @@ export class CameraSession {
   }
 
   private async emit(event: DeviceEvent, opts: EmitOptions): Promise<void> {
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
       try {
         await this.o.sink.emit(event, opts);
         this.stats.emitted++;
         return;
       } catch (err) {
+        if (attempt >= EMIT_ATTEMPTS) {
+          // Not a busy store but an event it refuses every time: keep it as a reject rather than block the camera.
+          this.o.log.error(
+            { err: (err as Error).message, kind: event.kind },
+            `a camera event was refused ${attempt} times: kept in the rejects table, pulling on`,
+          );
+          this.o.sink.reject({
+            deviceId: this.deviceId,
+            source: 'PullMessages',
+            reason: `could not be stored: ${(err as Error).message}`.slice(0, 500),
+            excerpt: event.raw ?? '',
+          });
+          return;
+        }
         if (this.stopped) {
           this.o.log.error(
             { err: (err as Error).message, event: { kind: event.kind, active: event.active } },
@@ -405,7 +447,9 @@ export class CameraSession {
     const answered = e.answered || (await this.probe());
     if (this.stopped) return;
     if (!answered) {
-      log.warn({ err: e.message }, 'camera not answering');
+      // Once per outage at warn (device_offline follows after the debounce); repeats at debug.
+      const level = this.health.reachable === true ? 'warn' : this.health.reachable === null ? 'info' : 'debug';
+      log[level]({ err: e.message }, this.health.reachable === null ? 'camera not answering yet' : 'camera not answering');
       this.health.unreachable(e.message);
       this.forceTimeCheck = true;
       // The subscription may well survive a network blip: keep it until it expires, then start over.

@@ -143,7 +143,7 @@ export class Deadlines {
       }
       const flag = this.o.escalation.flagCounty;
       if ((flag === 'any' || flag === stage) && !a.escalated) await this.o.alarms.act(a.id, 'escalate', ACTOR, `${tag}，上报县级综治中心`);
-      this.o.log.warn({ alarmId: a.id, stage, level: a.level, title: a.title }, `alarm overdue (${tag})`);
+      this.o.log.warn({ alarmId: a.id, stage, alarmLevel: a.level, title: a.title }, `alarm overdue (${tag})`);
     } catch (err) {
       if (err instanceof AlarmTransitionError) this.entries.delete(e.id);
       else throw err;

@@ -135,7 +135,9 @@ export class Detection implements Component {
 
     const last = store.events.lastSeq();
     const stored = await this.state.get<number>('cursor');
-    const cursor = stored ?? last; // first run: nothing of the past is caught up
+    // First run: nothing of the past is caught up — except on a database the store just recovered, whose only
+    // events are this run's own (storage_recovered must still become a trouble alarm for a person).
+    const cursor = stored ?? (store.recovery ? 0 : last);
     if (stored === undefined) await this.state.set([{ key: 'cursor', value: cursor }], started);
     const since = started - this.engine.windowMs() - REPLAY_MARGIN_MS;
     this.book.setHandled(await store.alarms.openedSince(since));
@@ -239,14 +241,14 @@ export class Detection implements Component {
     this.deadlines.track(a);
     const rule = this.engine.rule(req.rule)?.config;
     if (rule?.linkage) this.linkage.run(a, rule, req.eventAt);
-    this.o.log.info({ alarmId: a.id, rule: a.rule, level: a.level, title: a.title, deviceId: a.deviceId }, 'alarm opened');
+    this.o.log.info({ alarmId: a.id, rule: a.rule, alarmLevel: a.level, title: a.title, deviceId: a.deviceId }, 'alarm opened');
   }
 
   private raised(a: StoredAlarm, req: RaiseRequest): void {
     this.deadlines.track(a);
     const rule = this.engine.rule(req.rule)?.config;
     if (rule?.linkage) this.linkage.run(a, rule, req.eventAt);
-    this.o.log.info({ alarmId: a.id, rule: a.rule, level: a.level, title: a.title }, 'alarm raised by a correlation');
+    this.o.log.info({ alarmId: a.id, rule: a.rule, alarmLevel: a.level, title: a.title }, 'alarm raised by a correlation');
   }
 
   /** Repeats arrived after a person closed the alarm: a new occurrence, unless in its cooldown. */

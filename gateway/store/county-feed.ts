@@ -147,7 +147,7 @@ export class CountyFeed {
    * Apply the county's handling step to the alarm's history (action county_status, actor 'county'); it travels
    * upstream as alarm.updated like every change. With a requestId, a retried request is applied once.
    */
-  async writeBack(w: WriteBack): Promise<WriteBackResult> {
+  async writeBack(w: WriteBack, now: number): Promise<WriteBackResult> {
     const earlier = await this.earlier(w);
     if (earlier) return earlier;
     if (!(await this.store.alarms.get(w.alarmId))) return { ok: false, reason: 'not_found', message: `alarm ${w.alarmId} does not exist on this box` };
@@ -165,7 +165,7 @@ export class CountyFeed {
             : [
                 {
                   sql: 'INSERT INTO county_writebacks (consumer, request_id, alarm_id, change_seq, at) VALUES (?, ?, ?, ?, ?)',
-                  params: [w.consumer, w.requestId, w.alarmId, seq, Date.now()],
+                  params: [w.consumer, w.requestId, w.alarmId, seq, now],
                 },
               ],
       );

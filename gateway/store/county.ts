@@ -37,7 +37,7 @@ export class CountyStores {
       heads: () => feed.heads(),
       cursors: (consumer) => feed.cursors(consumer),
       commitCursor: (consumer, stream, cursor) => feed.commitCursor(consumer, stream, cursor, clock.now()),
-      writeBack: (w) => feed.writeBack(w),
+      writeBack: (w) => feed.writeBack(w, clock.now()),
       uptime: (ids) => stats.uptime(ids, clock.now()),
       stats: (from, to) => stats.stats(from, to),
       audit: (e) => store.audit.record(e),

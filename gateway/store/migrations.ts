@@ -227,6 +227,99 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    name: 'panel: users, sessions, setup token, site plan, walk tests, provisioning',
+    sql: `
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        display_name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        locked_until INTEGER,
+        last_login_at INTEGER,
+        password_changed_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE sessions (
+        id_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        address TEXT,
+        user_agent TEXT
+      ) WITHOUT ROWID;
+      CREATE INDEX sessions_user ON sessions(user_id);
+      CREATE TABLE setup_tokens (
+        token_hash TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER,
+        used_by TEXT
+      ) WITHOUT ROWID;
+      CREATE TABLE site_plan (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        mime TEXT NOT NULL,
+        image BLOB NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        updated_by TEXT NOT NULL
+      );
+      CREATE TABLE device_positions (
+        device_id TEXT PRIMARY KEY,
+        x REAL NOT NULL,
+        y REAL NOT NULL,
+        updated_at INTEGER NOT NULL,
+        updated_by TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE walk_tests (
+        id TEXT PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        started_by TEXT NOT NULL,
+        finished_at INTEGER,
+        devices TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE walk_test_hits (
+        test_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        event_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        PRIMARY KEY (test_id, device_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE natural_villages (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        cameras TEXT NOT NULL DEFAULT '[]',
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE acceptance_reports (
+        id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
+        installer TEXT NOT NULL,
+        report TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE config_changes (
+        id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        before_text TEXT,
+        after_text TEXT
+      ) WITHOUT ROWID;
+      -- alarms_opened exists since version 5
+      CREATE INDEX alarm_history_action ON alarm_history(action, alarm_id);
+      CREATE INDEX events_health ON events(device_id, received_at) WHERE kind IN ('device_offline', 'event_channel_lost');
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

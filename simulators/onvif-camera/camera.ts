@@ -49,6 +49,8 @@ export interface CameraFaults {
   slowMs: number;
   /** The events service (create and every subscription) answers 503 while the device service works. */
   eventsDown: boolean;
+  /** GetSystemDateAndTime answers without a date (cheap IPCs do). */
+  noDate: boolean;
 }
 
 const QUEUE_MAX = 1000;
@@ -58,7 +60,7 @@ export class SimCamera {
   readonly auth: CameraAuth;
   readonly flavour: Flavour;
   readonly urn: string;
-  readonly faults: CameraFaults = { clockSkewMs: 0, maxSubscriptions: 10, slowMs: 0, eventsDown: false };
+  readonly faults: CameraFaults = { clockSkewMs: 0, maxSubscriptions: 10, slowMs: 0, eventsDown: false, noDate: false };
   readonly stats: CameraStats = {
     creates: 0,
     createsRefusedCap: 0,

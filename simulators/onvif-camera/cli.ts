@@ -29,9 +29,12 @@ behind HTTP Digest, and WS-Discovery answers to unicast probes.
                               slow=<ms>              every SOAP answer delayed
                               lockout=<n>            account locked 5 min after n failed logins
                               events-down            events service answers 503
+                              no-date                GetSystemDateAndTime gives no date (cheap IPCs)
                               drop-subscriptions=<period>   drop subscriptions silently every period (60 rounds at most)
   --script <file>           YAML/JSON timeline of events, faults and actions (see simulators/README.md)
   --discovery-port <n|off>  UDP port answering WS-Discovery probes (default 3702; unicast only)
+  --discovery-multicast <a> also join 239.255.255.250 on the interface with this address — only inside a
+                            network namespace made for a test, never on a real network
   --duration <d>            stop after this long (e.g. 60s, 10m); default: until Ctrl-C
   --log-level <level>       info (default), debug, warn
   --json                    JSON log lines (the "cameras ready" line lists every camera's port)
@@ -40,7 +43,7 @@ behind HTTP Digest, and WS-Discovery answers to unicast probes.
 export class UsageError extends Error {}
 
 interface FaultArg {
-  name: 'clock-skew' | 'sub-cap' | 'slow' | 'lockout' | 'events-down' | 'drop-subscriptions';
+  name: 'clock-skew' | 'sub-cap' | 'slow' | 'lockout' | 'events-down' | 'no-date' | 'drop-subscriptions';
   value: number;
   camera: string | null;
 }
@@ -54,6 +57,7 @@ interface CliArgs {
   faults: FaultArg[];
   script?: string;
   discoveryPort: number | null;
+  discoveryMulticast?: string;
   durationMs?: number;
   logLevel: string;
   json: boolean;
@@ -76,14 +80,14 @@ export function parseTraffic(v: string): CameraTraffic {
   return { periodMs, activeMs: Math.min(1000, periodMs / 2) };
 }
 
-const FAULT_NAMES: FaultArg['name'][] = ['clock-skew', 'sub-cap', 'slow', 'lockout', 'events-down', 'drop-subscriptions'];
+const FAULT_NAMES: FaultArg['name'][] = ['clock-skew', 'sub-cap', 'slow', 'lockout', 'events-down', 'no-date', 'drop-subscriptions'];
 
 export function parseFault(v: string): FaultArg {
   const m = /^([a-z-]+)(?:=([^@]+))?(?:@(.+))?$/.exec(v);
   const name = m?.[1] as FaultArg['name'] | undefined;
   if (!m || !name || !FAULT_NAMES.includes(name)) throw new UsageError(`--fault: expected one of ${FAULT_NAMES.join(', ')}, got ${JSON.stringify(v)}`);
   const camera = m[3] ?? null;
-  if (name === 'events-down') return { name, value: 1, camera };
+  if (name === 'events-down' || name === 'no-date') return { name, value: 1, camera };
   if (m[2] === undefined) throw new UsageError(`--fault ${name} needs a value (${name}=...)`);
   const value = name === 'drop-subscriptions' ? parseDuration(m[2], '--fault drop-subscriptions') : Number(m[2]);
   if (!Number.isFinite(value) || (name !== 'clock-skew' && value < (name === 'slow' ? 0 : 1)))
@@ -144,6 +148,11 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         a.discoveryPort = v === 'off' ? null : n;
         break;
       }
+      case '--discovery-multicast':
+        a.discoveryMulticast = value();
+        if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(a.discoveryMulticast))
+          throw new UsageError(`--discovery-multicast: expected an IPv4 interface address, got ${JSON.stringify(a.discoveryMulticast)}`);
+        break;
       case '--duration':
         a.durationMs = parseDuration(value(), flag);
         break;
@@ -195,8 +204,9 @@ function applyFaults(farm: CameraFarm, faults: readonly FaultArg[], log: Logger)
       if (f.name === 'slow') c.faults.slowMs = f.value;
       if (f.name === 'lockout') c.auth.lockout = { after: f.value, forMs: 5 * 60_000 };
       if (f.name === 'events-down') c.faults.eventsDown = true;
+      if (f.name === 'no-date') c.faults.noDate = true;
     }
-    log.info(`fault ${f.name}${f.name === 'events-down' ? '' : `=${f.value}`} on ${f.camera ?? `all ${cams.length} cameras`}`);
+    log.info(`fault ${f.name}${f.name === 'events-down' || f.name === 'no-date' ? '' : `=${f.value}`} on ${f.camera ?? `all ${cams.length} cameras`}`);
   }
   return stops;
 }
@@ -232,7 +242,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     farm = await startCameras({
       cameras: specs,
       host: args.host,
-      discovery: args.discoveryPort === null ? false : { port: args.discoveryPort, bind: args.host },
+      discovery:
+        args.discoveryPort === null
+          ? false
+          : {
+              port: args.discoveryPort,
+              // multicast arrives addressed to the group, so the socket then listens on every address
+              bind: args.discoveryMulticast ? '0.0.0.0' : args.host,
+              ...(args.discoveryMulticast ? { multicastInterface: args.discoveryMulticast } : {}),
+            },
       log: (l) => log.warn(l),
     });
   } catch (err) {
@@ -253,7 +271,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   log.info(
-    { ready: true, cameras: farm.cameras.map((c) => ({ id: c.id, port: c.port, flavour: c.flavour })), discoveryPort: farm.discovery?.port ?? null },
+    // the port list is for programs (--json); people get the range
+    {
+      ready: true,
+      discoveryPort: farm.discovery?.port ?? null,
+      ...(args.json ? { cameras: farm.cameras.map((c) => ({ id: c.id, port: c.port, flavour: c.flavour })) } : {}),
+    },
     `${loaded.config.site.name}: ${specs.length} cameras ready on ${args.host} (ports ${Math.min(...farm.cameras.map((c) => c.port))}..${Math.max(...farm.cameras.map((c) => c.port))}), traffic ${typeof args.traffic === 'string' ? args.traffic : `motion every ${args.traffic.periodMs} ms`}`,
   );
 

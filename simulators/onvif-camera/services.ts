@@ -43,7 +43,7 @@ export function handleDevice(cam: SimCamera, op: string, _body: Node): Reply | n
       return ok(
         `<tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime><tt:DateTimeType>${cam.faults.clockSkewMs ? 'Manual' : 'NTP'}</tt:DateTimeType>` +
           `<tt:DaylightSavings>false</tt:DaylightSavings><tt:TimeZone><tt:TZ>CST-8</tt:TZ></tt:TimeZone>` +
-          `<tt:UTCDateTime>${dateTime(now)}</tt:UTCDateTime><tt:LocalDateTime>${dateTime(now + 8 * 3600_000)}</tt:LocalDateTime>` +
+          (cam.faults.noDate ? '' : `<tt:UTCDateTime>${dateTime(now)}</tt:UTCDateTime><tt:LocalDateTime>${dateTime(now + 8 * 3600_000)}</tt:LocalDateTime>`) +
           `</tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse>`,
       );
     }

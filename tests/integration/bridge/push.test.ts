@@ -12,11 +12,15 @@ afterEach(async () => {
   cleanups = [];
 });
 
-async function setup(sim: ReceiverOptions, push: Parameters<typeof pusher>[2] = {}): Promise<{ store: Store; county: CountyReceiver; p: Pusher }> {
+async function setup(
+  sim: ReceiverOptions,
+  push: Parameters<typeof pusher>[2] = {},
+  transport: Parameters<typeof httpTransport>[2] = {},
+): Promise<{ store: Store; county: CountyReceiver; p: Pusher }> {
   const t = tempDir('shouwang-push-');
   const store = await openStore(t.dir);
   const county = await new CountyReceiver({ tokens: [TOKEN], ...sim }).start();
-  const p = pusher(store, httpTransport(county.url), push);
+  const p = pusher(store, httpTransport(county.url, undefined, transport), push);
   cleanups.push(
     () => t.cleanup(),
     () => store.close(),
@@ -139,6 +143,21 @@ describe('push over HTTP to the county simulator', () => {
     await q.start();
     await waitFor(() => outboxEmpty(store), 'delivery once the county recovers');
     expect(box(county)).toMatchObject({ received: 20, gaps: 0 });
+  });
+
+  it('treats an answer slower than its timeout as a lost ack: sends again, the county drops the copies, nothing is lost', async () => {
+    // the county processes each batch but answers after 700 ms; the box gives up after 300 ms
+    const { store, county, p: q } = await setup({ mode: 'slow', slowMs: 700 }, { backoff: { baseMs: 50, capMs: 100 } }, { timeoutMs: 300 });
+    await fill(store, mixedEntries(120));
+    await q.start();
+    await waitFor(() => q.stats().failures >= 3, 'timeouts');
+    expect(q.stats().lastError).toMatch(/no answer within 300 ms/);
+    await county.setMode('healthy');
+    await waitFor(() => outboxEmpty(store), 'delivery once the county answers in time');
+    const b = box(county);
+    expect(b).toMatchObject({ received: 120, gaps: 0, seqConflicts: 0 });
+    expect(b.duplicates).toBeGreaterThan(0);
+    expect(await store.outbox.deadLetters()).toEqual([]);
   });
 
   it('does not count a wrong token against entries: it keeps them and says what to check', async () => {

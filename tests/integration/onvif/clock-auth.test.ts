@@ -34,6 +34,25 @@ describe('camera clocks and logins', { timeout: 30_000 }, () => {
     });
   }
 
+  it('works with a camera that gives no date: its event times are kept but not trusted', async () => {
+    r = await rig([{ id: 'cam-nodate' }], { start: false });
+    const cam = r.farm.camera('cam-nodate');
+    cam.faults.noDate = true;
+    cam.faults.clockSkewMs = 90_000; // and its clock is off, which the box cannot know
+    await r.driver.start();
+    await parked(r.farm, 'cam-nodate');
+    cam.emit({ type: 'motion', active: true });
+    await until('motion', () => r!.sink.of('motion').some((e) => e.active));
+    const e = r.sink.of('motion').find((x) => x.active)!;
+    expect(e).toMatchObject({ clockOffsetMs: null, clockTrusted: false, deviceTime: r.clock.now() + 90_000, receivedAt: r.clock.now() });
+    expect(r.sink.of('clock_skew')).toHaveLength(0);
+    // The clock is not asked again before every pull.
+    const reads = cam.stats.byOperation.GetSystemDateAndTime!;
+    r.clock.advance(60_000);
+    await parked(r.farm, 'cam-nodate');
+    expect(cam.stats.byOperation.GetSystemDateAndTime).toBe(reads);
+  });
+
   it('recovers with one refused login when the camera clock jumps (reboot), and reports the skew', async () => {
     r = await rig([{ id: 'cam-jump' }]);
     const cam = r.farm.camera('cam-jump');

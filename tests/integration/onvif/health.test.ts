@@ -115,4 +115,26 @@ describe('camera health', { timeout: 30_000 }, () => {
     expect(cam.stats.createsRefusedCap).toBe(1);
     expect(r.driver.activeSubscriptions()).toBe(1);
   });
+
+  it('works with a camera that answers slowly, and counts one slower than the request timeout as unreachable', async () => {
+    r = await rig([{ id: 'cam-slow' }], { offlineDebounceSeconds: 60, start: false });
+    const cam = r.farm.camera('cam-slow');
+    cam.faults.slowMs = 2000; // every answer 2 s late
+    await r.driver.start();
+    for (let i = 0; i < 20 && !(r.driver.session('cam-slow')!.subscribed && r.sink.events.length === 4); i++) {
+      await settle(15);
+      r.clock.advance(2000);
+    }
+    expect(r.sink.events.filter((e) => e.initial)).toHaveLength(4);
+    expect(r.driver.health()[0]).toMatchObject({ reachable: true, eventChannel: 'alive' });
+
+    cam.faults.slowMs = 30_000; // slower than the 10 s request timeout
+    for (let i = 0; i < 90 && r.sink.of('device_offline').length === 0; i++) {
+      await settle(5);
+      r.clock.advance(2000);
+    }
+    expect(r.sink.of('device_offline')).toHaveLength(1);
+    expect(r.sink.of('device_offline')[0]!.attrs.reason).toMatch(/timeout|no answer/);
+    expect(cam.stats.concurrentPulls).toBe(0);
+  });
 });

@@ -43,9 +43,16 @@ export class RecordingSink implements EventSink {
   private gate: Promise<void> | null = null;
   private open: (() => void) | null = null;
 
+  /** The next n emits fail (a store that is busy or closing). */
+  failNext = 0;
+
   async emit(e: DeviceEvent, _opts?: EmitOptions): Promise<AppendResult> {
     this.emitsStarted++;
     if (this.gate) await this.gate;
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('the store is closing: this write was not accepted');
+    }
     this.events.push(e);
     return { stored: true, seq: this.events.length, id: `e${this.events.length}` };
   }

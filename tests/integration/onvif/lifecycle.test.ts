@@ -73,6 +73,25 @@ describe('PullPoint subscription lifecycle', { timeout: 30_000 }, () => {
     expect(r.sink.of('intrusion').filter((e) => e.active)).toHaveLength(1);
   });
 
+  it('retries an event the store refused and pulls nothing until it is committed', async () => {
+    r = await rig([{ id: 'cam-f' }]);
+    const cam = r.farm.camera('cam-f');
+    await parked(r.farm, 'cam-f');
+    await until('initial states', () => r!.sink.events.length === 4);
+    r.sink.failNext = 2;
+    const pulls = cam.stats.pulls;
+    cam.emit({ type: 'tamper', active: true });
+    for (let i = 0; i < 2; i++) {
+      await waiting(r, 'cam-f', 'emit-retry');
+      expect(cam.stats.pulls).toBe(pulls);
+      r.clock.advance(1000);
+    }
+    await until('tamper stored', () => r!.sink.of('tamper').some((e) => e.active));
+    await parked(r.farm, 'cam-f');
+    expect(cam.stats.pulls).toBe(pulls + 1);
+    expect(r.sink.of('tamper').filter((e) => e.active)).toHaveLength(1);
+  });
+
   it('recreates a subscription that was dropped silently (answers, never delivers) when a sync point brings nothing, and reports the state it missed', async () => {
     r = await rig([{ id: 'cam-c' }]);
     const cam = r.farm.camera('cam-c');
@@ -128,17 +147,23 @@ describe('PullPoint subscription lifecycle', { timeout: 30_000 }, () => {
     await parked(r.farm, 'cam-e');
     cam.faults.eventsDown = true;
     cam.dropSubscriptions('fault');
-    // Over 10 minutes of a dead events service, count the attempts.
+    // Over 10 minutes of a dead events service, jump from one backoff to the next and count the attempts.
     const creates = () => cam.stats.byOperation.CreatePullPointSubscription ?? 0;
     const before = creates();
-    for (let t = 0; t < 10 * 60; t++) {
-      r.clock.advance(1000);
-      await settle(2);
+    const session = r.driver.session('cam-e')!;
+    const waits: number[] = [];
+    const start = r.clock.monotonic();
+    while (r.clock.monotonic() - start < 10 * 60_000) {
+      await waiting(r, 'cam-e', 'backoff');
+      const wait = session.waiting!.until - r.clock.monotonic();
+      waits.push(wait);
+      r.clock.advance(wait);
     }
-    await settle(50);
     const attempts = creates() - before;
-    // 1+2+4+...+cap backoff (lower bound 0.5×): about 9 attempts in 10 minutes, never hundreds.
-    expect(attempts).toBeGreaterThanOrEqual(4);
-    expect(attempts).toBeLessThanOrEqual(12);
+    // Backoff 1, 2, 4, ... s, capped at 150–300 s (jitter at its lower bound here): 9 or 10 tries in 10 minutes.
+    expect(attempts).toBeGreaterThanOrEqual(8);
+    expect(attempts).toBeLessThanOrEqual(11);
+    expect(waits.slice(0, 5)).toEqual([1000, 2000, 4000, 8000, 16_000]);
+    expect(Math.max(...waits)).toBe(150_000);
   });
 });

@@ -203,7 +203,7 @@ describe('single mistakes', () => {
     expect(c.upstream.forward.eventKinds).toContain('door_forced');
     expect(c.upstream.forward.eventKinds).not.toContain('motion');
     expect(c.countyApi).toEqual({ enabled: false, tokens: [] });
-    expect(c.panel).toEqual({ host: '0.0.0.0', port: 8080, language: 'zh-CN' });
+    expect(c.panel).toMatchObject({ host: '0.0.0.0', port: 8080, language: 'zh-CN', lockoutAfterFailures: 5, sessionIdleMinutes: 720 });
     expect(c.broker).toMatchObject({ host: '0.0.0.0', port: 1883, maxConnections: 1000, maxPayloadBytes: 65536 });
     expect(c.storage.retention.outbox).toEqual({ alarmsDays: 30, recordsDays: 7, statusDays: 1 });
     expect(c.storage.budget).toEqual({ maxDbMb: 1024, hardCapMb: 1536, minFreeMb: 200 });

@@ -25,6 +25,21 @@ describe('simulators are honest peers', () => {
     }
     expect(offenders).toEqual([]);
   });
+
+  it('covers the ONVIF camera simulator, which speaks SOAP with its own parser', () => {
+    const files = tsFiles(path.join(ROOT, 'simulators', 'onvif-camera'));
+    expect(files.length).toBeGreaterThan(5);
+    for (const file of files) {
+      const text = fs.readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*)['"]([^'"]+)['"]/g)) {
+        const spec = m[1] ?? '';
+        if (!spec.startsWith('.')) continue;
+        const target = path.relative(ROOT, path.resolve(path.dirname(file), spec));
+        // its own files, and config/ only to read a site file
+        expect(target, `${path.relative(ROOT, file)} imports ${spec}`).toMatch(/^(simulators\/onvif-camera\/|config\/)/);
+      }
+    }
+  });
 });
 
 describe('the county platform simulator', () => {

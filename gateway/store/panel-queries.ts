@@ -1,0 +1,153 @@
+import type { AlarmCategory, AlarmLevel, AlarmStatus } from '../core/alarm.ts';
+import type { Db } from './db.ts';
+
+export type AlarmStatusFilter = 'open' | 'closed' | 'all' | AlarmStatus;
+
+export interface AlarmFilter {
+  status?: AlarmStatusFilter;
+  level?: AlarmLevel;
+  grid?: string;
+  category?: AlarmCategory;
+  /** Only alarms opened at or after this time. */
+  since?: number;
+  limit?: number;
+}
+
+export interface HealthEvent {
+  deviceId: string;
+  kind: 'device_offline' | 'event_channel_lost';
+  active: boolean;
+  at: number;
+}
+
+export interface ReportAlarm {
+  id: string;
+  level: AlarmLevel;
+  category: AlarmCategory;
+  grid: string | null;
+  status: AlarmStatus;
+  openedAt: number;
+  overdue: boolean;
+  escalated: boolean;
+  acceptedAt: number | null;
+  closedAt: number | null;
+}
+
+export interface LastEvent {
+  deviceId: string;
+  seq: number;
+  id: string;
+  kind: string;
+  active: boolean;
+  at: number;
+}
+
+/** The panel's reads over the spine's tables (alarms, events, commands), on its own read-only connection. */
+export class PanelQueries {
+  constructor(private readonly reader: Db) {}
+
+  /** Alarm ids matching a filter, most urgent first: level, then oldest. */
+  async alarmIds(f: AlarmFilter): Promise<string[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      where.push(sql);
+      params.push(value);
+    };
+    const s = f.status ?? 'open';
+    if (s === 'open') where.push(`status NOT IN ('resolved','false_alarm')`);
+    else if (s === 'closed') where.push(`status IN ('resolved','false_alarm')`);
+    else if (s !== 'all') add('status = ?', s);
+    if (f.level !== undefined) add('level = ?', f.level);
+    if (f.grid !== undefined) add('grid = ?', f.grid);
+    if (f.category !== undefined) add('category = ?', f.category);
+    if (f.since !== undefined) add('opened_at >= ?', f.since);
+    const order = s === 'open' ? 'level, opened_at' : 'opened_at DESC';
+    params.push(Math.min(Math.max(f.limit ?? 200, 1), 1000));
+    const rows = await this.reader.all<{ id: string }>(
+      `SELECT id FROM alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`,
+      params,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Ids of the commands run for an alarm (linkage, or a guard acting from its page). */
+  async commandIdsForAlarm(alarmId: string): Promise<string[]> {
+    const rows = await this.reader.all<{ id: string }>('SELECT id FROM commands WHERE alarm_id = ? ORDER BY created_at', [alarmId]);
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Alarms opened in [from, to) with the time of the first human response
+   * (受理, or a direct 处置/办结/误报) and of closing, for the reports.
+   */
+  async alarmsForReport(from: number, to: number): Promise<ReportAlarm[]> {
+    const rows = await this.reader.all<{
+      id: string;
+      level: AlarmLevel;
+      category: AlarmCategory;
+      grid: string | null;
+      status: AlarmStatus;
+      opened_at: number;
+      overdue: number;
+      escalated: number;
+      accepted_at: number | null;
+      closed_at: number | null;
+    }>(
+      `SELECT a.id, a.level, a.category, a.grid, a.status, a.opened_at, a.overdue, a.escalated,
+         (SELECT MIN(h.at) FROM alarm_history h WHERE h.alarm_id = a.id AND h.action IN ('accept','dispatch','resolve','false_alarm')) AS accepted_at,
+         (SELECT MIN(h.at) FROM alarm_history h WHERE h.alarm_id = a.id AND h.action IN ('resolve','false_alarm')) AS closed_at
+       FROM alarms a WHERE a.opened_at >= ? AND a.opened_at < ? ORDER BY a.opened_at`,
+      [from, to],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      level: r.level,
+      category: r.category,
+      grid: r.grid,
+      status: r.status,
+      openedAt: r.opened_at,
+      overdue: r.overdue === 1,
+      escalated: r.escalated === 1,
+      acceptedAt: r.accepted_at,
+      closedAt: r.closed_at,
+    }));
+  }
+
+  /** The newest event of one device (an index seek on events(device_id, seq)). */
+  async lastEvent(deviceId: string): Promise<LastEvent | undefined> {
+    const r = await this.reader.get<{ seq: number; id: string; kind: string; active: number; received_at: number }>(
+      'SELECT seq, id, kind, active, received_at FROM events WHERE device_id = ? ORDER BY seq DESC LIMIT 1',
+      [deviceId],
+    );
+    return r ? { deviceId, seq: r.seq, id: r.id, kind: r.kind, active: r.active === 1, at: r.received_at } : undefined;
+  }
+
+  /** The newest events of one device, newest first. */
+  async recentEvents(deviceId: string, limit: number): Promise<LastEvent[]> {
+    const rows = await this.reader.all<{ seq: number; id: string; kind: string; active: number; received_at: number }>(
+      'SELECT seq, id, kind, active, received_at FROM events WHERE device_id = ? ORDER BY seq DESC LIMIT ?',
+      [deviceId, limit],
+    );
+    return rows.map((r) => ({ deviceId, seq: r.seq, id: r.id, kind: r.kind, active: r.active === 1, at: r.received_at }));
+  }
+
+  /**
+   * Offline and event-channel changes of one device from `from` on, plus the
+   * last one before `from` (the state the window starts in). Served by the
+   * partial index events_health: the WHERE must name the kinds exactly as it does.
+   */
+  async healthEvents(deviceId: string, from: number, to: number): Promise<HealthEvent[]> {
+    type Row = { kind: HealthEvent['kind']; active: number; received_at: number };
+    const kinds = `kind IN ('device_offline', 'event_channel_lost')`;
+    const before = await this.reader.all<Row>(
+      `SELECT kind, active, received_at FROM events WHERE device_id = ? AND ${kinds} AND received_at < ? ORDER BY received_at DESC LIMIT 4`,
+      [deviceId, from],
+    );
+    const inside = await this.reader.all<Row>(
+      `SELECT kind, active, received_at FROM events WHERE device_id = ? AND ${kinds} AND received_at >= ? AND received_at < ? ORDER BY received_at, seq`,
+      [deviceId, from, to],
+    );
+    return [...before.reverse(), ...inside].map((r) => ({ deviceId, kind: r.kind, active: r.active === 1, at: r.received_at }));
+  }
+}
