@@ -132,6 +132,7 @@ export class OutboxStore implements Outbox {
     }
     let changes = 0;
     await this.writer.submit({
+      urgent: true,
       build: () => {
         changes = 0; // built again if the batch is retried
         const count = (n: number) => (changes += n);
@@ -156,6 +157,7 @@ export class OutboxStore implements Outbox {
     const dead = rows.filter((r) => r.attempts + 1 >= this.opts.maxAttempts).map((r) => r.id);
     const retry = rows.filter((r) => r.attempts + 1 < this.opts.maxAttempts);
     await this.writer.submit({
+      urgent: true,
       build: () => ({
         statements: [
           ...retry.map((r) => ({
@@ -172,7 +174,7 @@ export class OutboxStore implements Outbox {
   async deadLetter(ids: readonly string[], reason: string): Promise<void> {
     if (ids.length === 0) return;
     const now = this.clock.now();
-    await this.writer.submit({ build: () => ({ statements: moveToDeadLetter(ids, reason, now, 0), result: undefined }) });
+    await this.writer.submit({ urgent: true, build: () => ({ statements: moveToDeadLetter(ids, reason, now, 0), result: undefined }) });
   }
 
   async depth(): Promise<LaneDepth[]> {

@@ -42,6 +42,11 @@ export interface WriteJob<T> {
   build(next: (counter: Counter) => number): JobPlan<T>;
   /** 'full' makes the whole commit fsync (synchronous=FULL): used for the alarm lane. */
   sync?: 'full' | 'normal';
+  /**
+   * Bookkeeping on rows already committed (the county's acks): it goes ahead of queued appends, into the next
+   * commit, so a delivery loop is not held behind thousands of device events waiting for their turn.
+   */
+  urgent?: boolean;
 }
 
 export interface CommitStats {
@@ -105,7 +110,11 @@ export class GroupCommitWriter {
   submit<T>(job: WriteJob<T>): Promise<T> {
     if (this.closed) return Promise.reject(new WriterClosedError());
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ job, resolve: resolve as (v: unknown) => void, reject });
+      const entry = { job, resolve: resolve as (v: unknown) => void, reject };
+      if (job.urgent) {
+        const at = this.queue.findIndex((q) => !q.job.urgent);
+        this.queue.splice(at === -1 ? this.queue.length : at, 0, entry);
+      } else this.queue.push(entry);
       if (this.running) return; // the running loop picks it up when the current commit ends
       if (this.queue.length >= this.opts.maxBatch || this.opts.maxDelayMs === 0) this.kick();
       else this.timer ??= setTimeout(() => this.kick(), this.opts.maxDelayMs);

@@ -93,6 +93,18 @@ describe('event store', () => {
 describe('outbox', () => {
   const entry = (lane: 'alarm' | 'record' | 'status', n: number) => ({ lane, type: 'event' as const, occurredAt: n, body: { n } });
 
+  it('commits the county’s acks ahead of thousands of queued device events, so delivery keeps up under a flood', async () => {
+    const s = (store = await openStore(t.dir));
+    await s.outbox.enqueue([entry('record', 1), entry('record', 2)]);
+    const sent = await s.outbox.next(10);
+    const order: string[] = [];
+    const appends = Array.from({ length: 3000 }, (_, i) => s.events.append(sampleEvent('access_granted', `door-${i % 50}`)).then(() => order.push('append')));
+    const ack = s.outbox.ack(sent.map((e) => e.id)).then(() => order.push('ack'));
+    await Promise.all([...appends, ack]);
+    expect(order.indexOf('ack')).toBeLessThan(1200); // in the first commits, not after the 3,000 appends queued before it
+    expect(await s.outbox.next(10)).toEqual([]);
+  });
+
   it('drains alarms first, keeps a fair share for lower lanes, and keeps order within each lane', async () => {
     store = await openStore(t.dir);
     await store.outbox.enqueue(Array.from({ length: 30 }, (_, i) => entry('status', i)));
