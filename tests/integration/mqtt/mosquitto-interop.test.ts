@@ -45,6 +45,9 @@ describe('interop with mosquitto_pub / mosquitto_sub', () => {
   it('holds the ACLs: no publishing as another device, no reading other devices’ commands', async () => {
     await pub('door-1', 'door-1-demo', 'sw/v1/panel-1/event', JSON.stringify({ id: 'mq-3', type: 'zone', zone: 4, zoneType: 'perimeter', state: 'alarm' }));
     expect(await app.store.events.read({ kinds: ['zone_alarm'] })).toEqual([]);
+    // the refusal is kept as a reject; that write is not what the device waits for, so give it its commit
+    const until = Date.now() + 3000;
+    while ((await app.store.rejects.recent(10, 'door-1')).length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     expect((await app.store.rejects.recent(10, 'door-1'))[0]?.source).toBe('sw/v1/panel-1/event');
 
     // door-1 subscribes to door-2's commands: refused; a command to door-2 never reaches it.
