@@ -145,6 +145,8 @@ export class Pusher implements Component {
     this.s.batches++;
     this.s.sent += entries.length;
     if (r.outcome) {
+      // An outage starves no lane in favour of another: the fairness clock counts only backlog that is moving.
+      this.backloggedSince = null;
       this.onUnavailable(r.outcome, entries.length);
       return {
         why: 'unavailable',

@@ -133,6 +133,27 @@ describe('lanes and fairness (fake clock)', () => {
   });
 });
 
+describe('fairness after an outage (fake clock)', () => {
+  it('does not count the outage as starvation: after a long outage the backlog still leaves alarms first', async () => {
+    let down = true;
+    const county = new ScriptedCounty((b) => (down ? { kind: 'unavailable', reason: 'ECONNREFUSED' } : ackAll(b)));
+    const { store, clock, p } = await setup({ pacing: { startRate: 100_000, maxRate: 100_000, slowMs: 1000 } }, county);
+    await fill(store, [...mixedEntries(200, 1000).slice(1), ...mixedEntries(400, 1)]); // records and status, then alarms
+    for (let i = 0; i < 20; i++) {
+      await p.step(); // refused: the county is down for minutes
+      clock.advance(60_000);
+    }
+    down = false;
+    county.batches = [];
+    clock.advance(61_000); // past the last backoff
+    for (let i = 0; i < 8; i++) {
+      await p.step(); // 400 alarms in batches of 50, well within fairAfterMs of moving backlog
+      clock.advance(10);
+    }
+    expect(county.batches.flatMap((b) => b.envelopes.map((e) => e.lane))).toEqual(Array(400).fill('alarm'));
+  });
+});
+
 describe('transport failures (fake clock)', () => {
   it('back off exponentially with jitter and never count against the entries, however long the outage', async () => {
     const county = new ScriptedCounty(() => ({ kind: 'unavailable', reason: 'ECONNREFUSED' }));
