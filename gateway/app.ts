@@ -129,36 +129,10 @@ export class App {
     });
     this.metrics.attach(this.store);
     const county = config.upstream.county;
-    this.ingest = new Ingest({
-      store: this.store,
-      devices: config.devices,
-      forwardKinds: county?.enabled ? new Set(config.upstream.forward.eventKinds) : null,
-      clock: this.clock,
-      log: this.log.child({ part: 'ingest' }),
-      metrics: this.metrics,
-    });
+    this.ingest = this.makeIngest(config);
     // The run's first event, committed before any listener opens: /healthz never answers for a run the store has not recorded.
     await this.ingest.emit(boxEvent('box_started', { version: this.o.version, uncleanShutdown: this.store.uncleanShutdown }, this.clock.now()));
     this.credentialSalt = await loadOrCreateSalt(dataDir);
-    const credentials = await Credentials.create(mqttAccounts(config));
-    this.broker = new Broker({
-      config: config.broker,
-      credentials,
-      clock: this.clock,
-      log: this.log.child({ part: 'broker' }),
-      reject: (r) => this.ingest.reject(r),
-      ...(this.o.brokerPort !== undefined ? { port: this.o.brokerPort } : {}),
-    });
-    this.mqtt = new MqttDriver({
-      sink: this.ingest,
-      clock: this.clock,
-      log: this.log.child({ part: 'mqtt' }),
-      devices: config.devices,
-      bridges: config.mqttBridges,
-      transport: this.broker,
-      credentialSalt: this.credentialSalt,
-      offlineDebounceSeconds: config.rules.offlineDebounceSeconds,
-    });
     this.snapshots = await SnapshotStore.open({
       writer: this.store.writer,
       dbFile: this.store.file,
@@ -167,29 +141,13 @@ export class App {
       log: this.log.child({ part: 'snapshots' }),
       budget: SNAPSHOT_BUDGET,
     });
-    this.onvif = new OnvifDriver({
-      sink: this.ingest,
-      clock: this.clock,
-      log: this.log.child({ part: 'onvif' }),
-      devices: config.devices,
-      offlineDebounceSeconds: config.rules.offlineDebounceSeconds,
-      snapshots: this.snapshots,
-      ...(this.o.onvif ? { tuning: this.o.onvif } : {}),
-    });
     this.commands = new Commands({
       store: this.store,
       driverFor: (id) => (this.mqtt.handles(id) ? this.mqtt : this.onvif.handles(id) ? this.onvif : undefined),
       clock: this.clock,
       log: this.log.child({ part: 'commands' }),
     });
-    this.detect = new Detection({
-      config,
-      store: this.store,
-      commands: this.commands,
-      clock: this.clock,
-      log: this.log.child({ part: 'detect' }),
-      reachable: (id) => this.deviceHealth().find((h) => h.deviceId === id)?.reachable ?? null,
-    });
+    await this.buildDeviceSide(config, this.o.brokerPort);
     this.bus.on('event.stored', (e) => this.detect.handle(e));
     this.http = await HttpServer.create(
       { ...config.panel, ...(this.o.httpPort !== undefined ? { port: this.o.httpPort } : {}) },
@@ -347,30 +305,26 @@ export class App {
     );
   }
 
-  /**
-   * Rebuild the device side for a new site config (the installer's config apply): the device registry, MQTT
-   * credentials, broker and driver, the ONVIF driver and the detection rules. Devices reconnect to the new broker.
-   */
-  async reconfigureDevices(config: SiteConfig): Promise<void> {
-    const old = { broker: this.broker, mqtt: this.mqtt, onvif: this.onvif, detect: this.detect };
-    const port = this.o.brokerPort !== undefined ? (old.broker.addresses.find((a) => !a.tls)?.port ?? this.o.brokerPort) : undefined;
-    for (const c of [old.broker, old.mqtt, old.onvif, old.detect]) await c.stop();
-    const county = config.upstream.county;
-    this.ingest = new Ingest({
+  private makeIngest(config: SiteConfig): Ingest {
+    return new Ingest({
       store: this.store,
       devices: config.devices,
-      forwardKinds: county?.enabled ? new Set(config.upstream.forward.eventKinds) : null,
+      forwardKinds: config.upstream.county?.enabled ? new Set(config.upstream.forward.eventKinds) : null,
       clock: this.clock,
       log: this.log.child({ part: 'ingest' }),
       metrics: this.metrics,
     });
+  }
+
+  /** The parts that depend on the site's devices: broker and its accounts, both drivers, the rules. Built at start and by a config apply. */
+  private async buildDeviceSide(config: SiteConfig, brokerPort: number | undefined): Promise<void> {
     this.broker = new Broker({
       config: config.broker,
       credentials: await Credentials.create(mqttAccounts(config)),
       clock: this.clock,
       log: this.log.child({ part: 'broker' }),
       reject: (r) => this.ingest.reject(r),
-      ...(port !== undefined ? { port } : {}),
+      ...(brokerPort !== undefined ? { port: brokerPort } : {}),
     });
     this.mqtt = new MqttDriver({
       sink: this.ingest,
@@ -399,6 +353,18 @@ export class App {
       log: this.log.child({ part: 'detect' }),
       reachable: (id) => this.deviceHealth().find((h) => h.deviceId === id)?.reachable ?? null,
     });
+  }
+
+  /**
+   * Rebuild the device side for a new site config (the installer's config apply): the device registry, MQTT
+   * credentials, broker and driver, the ONVIF driver and the detection rules. Devices reconnect to the new broker.
+   */
+  async reconfigureDevices(config: SiteConfig): Promise<void> {
+    const old = { broker: this.broker, mqtt: this.mqtt, onvif: this.onvif, detect: this.detect };
+    const port = this.o.brokerPort !== undefined ? (old.broker.addresses.find((a) => !a.tls)?.port ?? this.o.brokerPort) : undefined;
+    for (const c of [old.broker, old.mqtt, old.onvif, old.detect]) await c.stop();
+    this.ingest = this.makeIngest(config);
+    await this.buildDeviceSide(config, port);
     const swap = (from: Component, to: Component) => {
       for (const list of [this.components, this.started]) {
         const i = list.indexOf(from);
