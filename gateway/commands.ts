@@ -25,30 +25,8 @@ export class Commands {
   constructor(private readonly o: { store: Store; driverFor: (deviceId: string) => Driver | undefined; clock: Clock; log: Logger }) {}
 
   async run(req: CommandRequest): Promise<Command> {
-    const now = this.o.clock.now();
-    const cmd: Command = {
-      id: uuidv7(now),
-      deviceId: req.deviceId,
-      action: req.action,
-      params: req.params ?? {},
-      requestedBy: req.requestedBy,
-      reason: req.reason,
-      alarmId: req.alarmId ?? null,
-      createdAt: now,
-      expiresAt: now + req.ttlMs,
-      status: 'pending',
-      outcome: null,
-      completedAt: null,
-    };
+    const cmd = await this.request(req, this.o.clock.now());
     const { store } = this.o;
-    await store.commands.insert(cmd);
-    await store.audit.record({
-      actor: req.requestedBy,
-      action: `command.${req.action}`,
-      target: req.deviceId,
-      outcome: 'requested',
-      detail: { commandId: cmd.id, reason: req.reason, params: cmd.params, expiresAt: cmd.expiresAt },
-    });
     const driver = this.o.driverFor(req.deviceId);
     let status: Command['status'];
     let detail: string | null;
@@ -79,5 +57,49 @@ export class Commands {
     });
     this.o.log.info({ commandId: cmd.id, deviceId: req.deviceId, action: req.action, by: req.requestedBy, status, detail }, 'command finished');
     return { ...cmd, status, outcome: detail, completedAt: at, ...(snapshotId !== undefined ? { snapshotId } : {}) };
+  }
+
+  /**
+   * A command that waited for its device and expired before it could be sent (linkage for a device that was
+   * away): recorded like any other — the row and both audit entries — and never sent.
+   */
+  async expireUnsent(req: CommandRequest, requestedAt: number, detail: string): Promise<void> {
+    const cmd = await this.request(req, requestedAt);
+    await this.o.store.commands.update(cmd.id, 'expired', detail, this.o.clock.now());
+    await this.o.store.audit.record({
+      actor: req.requestedBy,
+      action: `command.${req.action}`,
+      target: req.deviceId,
+      outcome: `expired: ${detail}`,
+      detail: { commandId: cmd.id },
+    });
+  }
+
+  /** The command row and the audit entry of the request, as of `at`. */
+  private async request(req: CommandRequest, at: number): Promise<Command> {
+    const cmd: Command = {
+      id: uuidv7(at),
+      deviceId: req.deviceId,
+      action: req.action,
+      params: req.params ?? {},
+      requestedBy: req.requestedBy,
+      reason: req.reason,
+      alarmId: req.alarmId ?? null,
+      createdAt: at,
+      expiresAt: at + req.ttlMs,
+      status: 'pending',
+      outcome: null,
+      completedAt: null,
+    };
+    await this.o.store.commands.insert(cmd);
+    await this.o.store.audit.record({
+      at,
+      actor: req.requestedBy,
+      action: `command.${req.action}`,
+      target: req.deviceId,
+      outcome: 'requested',
+      detail: { commandId: cmd.id, reason: req.reason, params: cmd.params, expiresAt: cmd.expiresAt },
+    });
+    return cmd;
   }
 }

@@ -4,8 +4,6 @@ import { effectiveRules, type RuleConfig } from '../../config/schema/rules.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Component } from '../core/component.ts';
 import type { StoredEvent } from '../core/events.ts';
-import { uuidv7 } from '../core/ids.ts';
-import type { CommandRequest } from '../commands.ts';
 import { DetectStateStore } from '../store/detect-state.ts';
 import type { StoredAlarm } from '../store/alarms.ts';
 import type { Store } from '../store/store.ts';
@@ -80,7 +78,7 @@ export class Detection implements Component {
       clock,
       log,
       isAway: (id) => this.engine.isOffline(id) || o.reachable?.(id) === false,
-      recordUnsent: (req, at, detail) => this.recordUnsent(req, at, detail),
+      recordUnsent: (req, at, detail) => o.commands.expireUnsent(req, at, detail),
     });
     this.book = new AlarmBook({
       alarms: o.store.alarms,
@@ -280,37 +278,5 @@ export class Detection implements Component {
         this.o.log.error({ err }, 'could not keep the detection cursor');
       });
     return this.cursorWrite;
-  }
-
-  private async recordUnsent(req: CommandRequest, requestedAt: number, detail: string): Promise<void> {
-    const { store, clock } = this.o;
-    const now = clock.now();
-    const id = uuidv7(requestedAt);
-    await store.commands.insert({
-      id,
-      deviceId: req.deviceId,
-      action: req.action,
-      params: req.params ?? {},
-      requestedBy: req.requestedBy,
-      reason: req.reason,
-      alarmId: req.alarmId ?? null,
-      createdAt: requestedAt,
-      expiresAt: requestedAt + req.ttlMs,
-      status: 'pending',
-      outcome: null,
-      completedAt: null,
-    });
-    await store.commands.update(id, 'expired', detail, now);
-    const target = req.deviceId;
-    const action = `command.${req.action}`;
-    await store.audit.record({
-      at: requestedAt,
-      actor: req.requestedBy,
-      action,
-      target,
-      outcome: 'requested',
-      detail: { commandId: id, reason: req.reason, params: req.params ?? {}, expiresAt: requestedAt + req.ttlMs },
-    });
-    await store.audit.record({ actor: req.requestedBy, action, target, outcome: `expired: ${detail}`, detail: { commandId: id } });
   }
 }

@@ -23,6 +23,8 @@ export interface AlarmPort {
 /** Linkage asks for commands through this (gateway/commands.ts: command row + audit, driver with expiry). */
 export interface CommandPort {
   run(req: CommandRequest): Promise<Command & { snapshotId?: string }>;
+  /** Record a command that expired before it could be sent (its row and audit), without sending it. */
+  expireUnsent(req: CommandRequest, requestedAt: number, detail: string): Promise<void>;
 }
 
 /** Deadlines per level, in minutes (rules.deadlines). */
