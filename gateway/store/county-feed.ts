@@ -1,48 +1,13 @@
 import type { AlarmHistoryEntry } from '../core/alarm.ts';
 import type { AlarmFilter, ConsumerCursor, CountyStream, EventFilter, FeedAlarm, FeedPage, WriteBack, WriteBackResult } from '../core/county.ts';
-import { LANES, laneIndex, type EventKind, type StoredEvent } from '../core/events.ts';
+import { laneIndex, type StoredEvent } from '../core/events.ts';
 import { fromRow as alarmFromRow, type AlarmRow } from './alarms.ts';
 import type { Db } from './db.ts';
+import { eventFromRow, type EventRow } from './events.ts';
 import type { Store } from './store.ts';
 
-interface EventRow {
-  seq: number;
-  id: string;
-  device_id: string;
-  kind: EventKind;
-  active: number;
-  lane: number;
-  source: string | null;
-  device_time: number | null;
-  received_at: number;
-  clock_offset_ms: number | null;
-  clock_trusted: number;
-  initial: number;
-  grid: string | null;
-  attrs: string;
-}
-
+/** Events as the county reads them: normalized fields, never the raw device excerpt (not selected). */
 const EVENT_COLUMNS = 'seq, id, device_id, kind, active, lane, source, device_time, received_at, clock_offset_ms, clock_trusted, initial, grid, attrs';
-
-/** Events as the county reads them: normalized fields, never the raw device excerpt. */
-function eventFromRow(r: EventRow): StoredEvent {
-  return {
-    seq: r.seq,
-    id: r.id,
-    deviceId: r.device_id,
-    kind: r.kind,
-    active: r.active === 1,
-    lane: LANES[r.lane]!,
-    ...(r.source !== null ? { source: r.source } : {}),
-    deviceTime: r.device_time,
-    receivedAt: r.received_at,
-    clockOffsetMs: r.clock_offset_ms,
-    clockTrusted: r.clock_trusted === 1,
-    ...(r.initial === 1 ? { initial: true } : {}),
-    grid: r.grid,
-    attrs: JSON.parse(r.attrs),
-  } as StoredEvent;
-}
 
 const inList = (n: number) => `(${Array(n).fill('?').join(',')})`;
 

@@ -48,7 +48,7 @@ export interface EventQuery {
   lanes?: readonly Lane[];
 }
 
-interface EventRow {
+export interface EventRow {
   seq: number;
   id: string;
   device_id: string;
@@ -63,10 +63,11 @@ interface EventRow {
   initial: number;
   grid: string | null;
   attrs: string;
-  raw: string | null;
+  /** Absent when a reader leaves the raw excerpt out (the county's feed). */
+  raw?: string | null;
 }
 
-function fromRow(r: EventRow): StoredEvent {
+export function eventFromRow(r: EventRow): StoredEvent {
   return {
     seq: r.seq,
     id: r.id,
@@ -82,7 +83,7 @@ function fromRow(r: EventRow): StoredEvent {
     ...(r.initial === 1 ? { initial: true } : {}),
     grid: r.grid,
     attrs: JSON.parse(r.attrs),
-    ...(r.raw !== null ? { raw: r.raw } : {}),
+    ...(r.raw != null ? { raw: r.raw } : {}),
   } as StoredEvent;
 }
 
@@ -207,12 +208,12 @@ export class EventStore {
     }
     params.push(Math.min(Math.max(q.limit ?? 100, 1), 10_000));
     const rows = await this.reader.all<EventRow>(`SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`, params);
-    return rows.map(fromRow);
+    return rows.map(eventFromRow);
   }
 
   async byId(id: string): Promise<StoredEvent | undefined> {
     const row = await this.reader.get<EventRow>('SELECT * FROM events WHERE id = ?', [id]);
-    return row ? fromRow(row) : undefined;
+    return row ? eventFromRow(row) : undefined;
   }
 
   /** The highest committed event sequence. */

@@ -186,6 +186,7 @@ describe('events, devices, coverage, figures, evidence, OpenAPI', () => {
       expect.objectContaining({ kind: 'access_granted', deviceId: 'door-2', grid: '320602001001-01', place: { point: 'entrance' }, lane: 'record' }),
     ]);
     expect(JSON.stringify(page)).not.toContain('04A1B2C3'); // only the salted hash
+    expect(page.items[0]).not.toHaveProperty('raw'); // the device's raw excerpt stays on the box
   });
 
   it('lists devices with health and uptime, coverage, and figures', async () => {
