@@ -200,8 +200,7 @@ export class SnapshotStore implements SnapshotSink, Component {
     const cutoff = this.o.clock.now() - this.o.budget.maxAgeMs;
     const old = await this.reader.all<Row>('SELECT * FROM snapshots WHERE taken_at < ? LIMIT 5000', [cutoff]);
     if (old.length) {
-      await this.remove(old);
-      this.evicted.age += old.length;
+      await this.remove(old, 'age');
       this.o.log.info({ removed: old.length }, 'snapshot retention: removed pictures older than the age limit');
     }
     if (this.totalBytes <= this.o.budget.maxBytes) return;
@@ -218,11 +217,10 @@ export class SnapshotStore implements SnapshotSink, Component {
         take.push(r);
         over -= r.bytes;
       }
-      await this.remove(take);
+      await this.remove(take, 'size');
       removed += take.length;
       freed += take.reduce((n, r) => n + r.bytes, 0);
     }
-    this.evicted.size += removed;
     if (removed)
       this.o.log.warn(
         { removed, freedMb: +(freed / 1048576).toFixed(1), budgetMb: +(this.o.budget.maxBytes / 1048576).toFixed(1) },
@@ -230,12 +228,14 @@ export class SnapshotStore implements SnapshotSink, Component {
       );
   }
 
-  private async remove(rows: Row[]): Promise<void> {
+  /** Remove records, then files; counted as evicted as soon as the records are gone (before the files are). */
+  private async remove(rows: Row[], cause: 'age' | 'size'): Promise<void> {
     if (!rows.length) return;
     const ids = rows.map((r) => r.id);
     await this.o.writer.submit({
       build: () => ({ statements: [{ sql: `DELETE FROM snapshots WHERE id IN (${ids.map(() => '?').join(',')})`, params: ids }], result: undefined }),
     });
+    this.evicted[cause] += rows.length;
     for (const r of rows) {
       this.count--;
       this.totalBytes -= r.bytes;
