@@ -141,6 +141,22 @@ describe('outbox', () => {
     expect((await store.outbox.next(10)).map((e) => (e.body as { n: number }).n)).toEqual([2]);
   });
 
+  it('reports each lane’s depth and the creation time of its oldest unsent entry, which moves on as the head is acked', async () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    store = await openStore(t.dir, {}, clock);
+    await store.outbox.enqueue([entry('record', 1)]);
+    clock.advance(60_000);
+    await store.outbox.enqueue([entry('record', 2), entry('alarm', 3)]);
+    expect(await store.outbox.depth()).toEqual([
+      { lane: 'alarm', depth: 1, oldestCreatedAt: 1_700_000_060_000 },
+      { lane: 'record', depth: 2, oldestCreatedAt: 1_700_000_000_000 },
+      { lane: 'status', depth: 0, oldestCreatedAt: null },
+    ]);
+    const batch = await store.outbox.next(2, { fairShare: 0 });
+    await store.outbox.ack([batch[1]!.id]); // the alarm, then record 1: ack the record
+    expect((await store.outbox.depth())[1]).toEqual({ lane: 'record', depth: 1, oldestCreatedAt: 1_700_000_060_000 });
+  });
+
   it('parks a permanently refused entry in dead-letter with the receiver’s reason', async () => {
     store = await openStore(t.dir);
     const [a] = await store.outbox.enqueue([entry('record', 1)]);
