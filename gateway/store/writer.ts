@@ -3,8 +3,10 @@ import type { Db } from './db.ts';
 /**
  * Group commit. Appends queue up and commit together in one transaction:
  * when the queue reaches maxBatch jobs, when maxDelayMs has passed since the
- * first one arrived, or as soon as the previous commit finishes. A job's
- * promise resolves only after its transaction has committed.
+ * first one arrived, or as soon as the previous commit finishes (jobs that
+ * arrive while a commit runs, or in the event-loop turn right after it, go
+ * into the next one at once). A job's promise resolves only after its
+ * transaction has committed.
  *
  * Sequence numbers are handed out at commit time, inside the transaction,
  * and taken back if it rolls back, so committed sequences have no gaps and
@@ -81,7 +83,9 @@ export class WriterClosedError extends Error {
 
 export class GroupCommitWriter {
   private queue: Pending[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  /** Cancels the wait before the next commit (a timer or an immediate), when one is set. */
+  private waiting: (() => void) | null = null;
+  private lastCommitEnd = -Infinity;
   private running: Promise<void> | null = null;
   private closed = false;
   private sync: 'full' | 'normal' | null = null;
@@ -117,7 +121,16 @@ export class GroupCommitWriter {
       } else this.queue.push(entry);
       if (this.running) return; // the running loop picks it up when the current commit ends
       if (this.queue.length >= this.opts.maxBatch || this.opts.maxDelayMs === 0) this.kick();
-      else this.timer ??= setTimeout(() => this.kick(), this.opts.maxDelayMs);
+      else if (this.waiting) return;
+      else if (performance.now() - this.lastCommitEnd < this.opts.maxDelayMs) {
+        // A commit just ended: the callers it woke are coming back now. One turn of the event loop gathers them
+        // into the next commit; waiting out maxDelayMs as well only left the database idle (a fifth of a busy writer's time).
+        const i = setImmediate(() => this.kick());
+        this.waiting = () => clearImmediate(i);
+      } else {
+        const t = setTimeout(() => this.kick(), this.opts.maxDelayMs);
+        this.waiting = () => clearTimeout(t);
+      }
     });
   }
 
@@ -152,13 +165,12 @@ export class GroupCommitWriter {
   }
 
   private kick(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.waiting?.();
+    this.waiting = null;
     if (this.running || this.queue.length === 0) return;
     this.running = this.loop().finally(() => {
       this.running = null;
+      this.lastCommitEnd = performance.now();
       // A job submitted between the loop's last look and now must not wait for a timer.
       if (this.queue.length > 0) this.kick();
     });

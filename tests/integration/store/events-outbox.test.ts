@@ -28,6 +28,23 @@ describe('event store', () => {
     expect([...first, ...rest].map((e) => e.seq)).toEqual(seqs);
   });
 
+  it('commits the appenders a commit woke in the next commit at once, not after another maxDelayMs', async () => {
+    const commits: number[] = [];
+    const s = (store = await openStore(t.dir, { groupCommit: { maxBatch: 512, maxDelayMs: 1000 }, onCommit: (c) => commits.push(c.jobs) }));
+    const started = performance.now();
+    // 50 appenders, each appending again as soon as its previous append resolves, 4 rounds.
+    await Promise.all(
+      Array.from({ length: 50 }, async (_, a) => {
+        for (let round = 0; round < 4; round++) await s.events.append(sampleEvent('access_granted', `door-${a}`));
+      }),
+    );
+    const ms = performance.now() - started;
+    expect(commits).toEqual([50, 50, 50, 50]);
+    // The first round waits out maxDelayMs (nothing was committing); the other three follow without waiting.
+    expect(ms).toBeGreaterThanOrEqual(990);
+    expect(ms).toBeLessThan(1900);
+  });
+
   it('filters cursor reads by kind, device, lane and grid, and keeps every field of the event', async () => {
     store = await openStore(t.dir);
     await store.events.append(sampleEvent('zone_alarm', 'panel-1'), { grid: 'g1' });
