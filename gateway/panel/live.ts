@@ -99,6 +99,7 @@ export class LiveHub {
   }
 
   broadcast(topic: string, data: unknown): void {
+    if (this.clients.size === 0 && this.listeners.size === 0) return; // nobody watching: no frame to build (thousands of events/s under load)
     const frame = `event: ${topic}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const c of this.clients) {
       // A client that stopped reading is dropped rather than buffered without bound.

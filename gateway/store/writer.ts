@@ -71,10 +71,6 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-const MAX_VARIABLES = 32_000;
-/** Multi-row INSERTs come in these row counts, so a handful of prepared statements serve every batch. */
-const CHUNKS = [256, 64, 16, 4, 1];
-
 export class WriterClosedError extends Error {
   constructor() {
     super('the store is closing: this write was not accepted (the caller should retry after restart)');
@@ -251,26 +247,22 @@ export class GroupCommitWriter {
     return true;
   }
 
+  /**
+   * All of a commit's rows for one table in one statement with one parameter: the rows as a JSON array of arrays,
+   * unpacked by SQLite (json_each) on its own thread. Binding them one value at a time (~8,000 per commit under
+   * load) cost the main thread a tenth of its time in the ingest benchmark; JSON.stringify is far cheaper.
+   * Values are numbers, strings and nulls (booleans are stored as 0/1 by the builders).
+   */
   private async insertRows(table: TableSpec, rows: unknown[][]): Promise<void> {
-    const cols = table.columns.length;
-    let i = 0;
-    while (i < rows.length) {
-      const left = rows.length - i;
-      const n = CHUNKS.find((c) => c <= left && c * cols <= MAX_VARIABLES) ?? 1;
-      const params: unknown[] = [];
-      for (let r = i; r < i + n; r++) for (const v of rows[r]!) params.push(v);
-      await this.db.runPrepared(this.insertSql(table, n), params);
-      i += n;
-    }
+    await this.db.runPrepared(this.insertSql(table), [JSON.stringify(rows)]);
   }
 
-  private insertSql(table: TableSpec, n: number): string {
-    const key = `${table.name}:${n}`;
-    let sql = this.sqlCache.get(key);
+  private insertSql(table: TableSpec): string {
+    let sql = this.sqlCache.get(table.name);
     if (!sql) {
-      const one = `(${table.columns.map(() => '?').join(',')})`;
-      sql = `INSERT INTO ${table.name} (${table.columns.join(',')}) VALUES ${Array(n).fill(one).join(',')}`;
-      this.sqlCache.set(key, sql);
+      const cols = table.columns.map((_, i) => `value->>${i}`).join(',');
+      sql = `INSERT INTO ${table.name} (${table.columns.join(',')}) SELECT ${cols} FROM json_each(?)`;
+      this.sqlCache.set(table.name, sql);
     }
     return sql;
   }

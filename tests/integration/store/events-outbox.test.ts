@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../gateway/core/clock.ts';
 import type { Store } from '../../../gateway/store/store.ts';
+import type { DeviceEvent, StoredEvent } from '../../../gateway/core/events.ts';
 import { openStore, sampleEvent, tempDir } from '../../helpers/store.ts';
 
 let t: ReturnType<typeof tempDir>;
@@ -57,6 +58,36 @@ describe('event store', () => {
     const [alarm] = await store.events.read({ kinds: ['zone_alarm'] });
     expect(alarm).toMatchObject({ lane: 'alarm', active: true, clockTrusted: true, clockOffsetMs: -40, attrs: { zone: 3, zoneType: 'intrusion' }, grid: 'g1' });
     expect(await store.events.byId(alarm!.id)).toEqual(alarm);
+  });
+
+  it('stores awkward values exactly: CJK, emoji, quotes, backslashes, line separators, nulls, large and negative numbers', async () => {
+    store = await openStore(t.dir);
+    const text = '东门 "主"\\入口\n\u2028😀\t\'';
+    const event = {
+      ...sampleEvent('generic', 'cam-东门'),
+      deviceTime: null,
+      receivedAt: 8_640_000_000_000,
+      clockOffsetMs: -2_147_483_649,
+      source: text,
+      attrs: { topic: text, data: { nested: [1.5, null, true, text] } },
+      raw: text,
+    } as DeviceEvent;
+    const forward = (e: StoredEvent) => ({ lane: e.lane, type: 'event' as const, occurredAt: e.receivedAt, body: { text, n: -0.25 } });
+    await store.events.append(event, { grid: text, forward });
+    const [back] = await store.events.read({});
+    expect(back).toMatchObject({
+      deviceId: 'cam-东门',
+      deviceTime: null,
+      receivedAt: 8_640_000_000_000,
+      clockOffsetMs: -2_147_483_649,
+      source: text,
+      raw: text,
+      grid: text,
+    });
+    expect(back!.attrs).toEqual(event.attrs);
+    const [entry] = await store.outbox.next(10);
+    expect(entry!.body).toEqual({ text, n: -0.25 });
+    expect(entry!.occurredAt).toBe(8_640_000_000_000);
   });
 
   it('stores a resent device event once, even when the resend races the original or comes after a restart', async () => {
