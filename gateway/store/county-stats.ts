@@ -1,51 +1,34 @@
 import { ALARM_CATEGORIES, type AlarmCategory } from '../core/alarm.ts';
+import { AlarmTallier, type ReportAlarm } from '../core/alarm-figures.ts';
 import type { AlarmStats, StatsReport, Uptime } from '../core/county.ts';
+import { alarmsOpenedIn } from './alarm-report.ts';
 import type { Db } from './db.ts';
 
 const DAY = 86_400_000;
 
-interface Row {
-  category: AlarmCategory;
-  grid: string | null;
-  status: string;
-  opened_at: number;
-  overdue: number;
-  accepted_at: number | null;
-  closed_at: number | null;
-}
-
 /**
  * The figures the county reads (上报数 / 办结数 / 办结率, mean time to accept
  * and to close, by category and grid) and device uptime (规范化运行率) from
- * the status transitions.
- *
- * An alarm counts as accepted from its first handling step (受理, or a
- * dispatch/close straight from new) and as closed (办结) once resolved or
- * marked a false alarm; false alarms are also counted on their own.
+ * the status transitions. The alarm figures are the panel reports' own
+ * (core/alarm-figures.ts), over the same alarms.
  */
 export class CountyStats {
   constructor(private readonly reader: Db) {}
 
   async stats(from: number, to: number): Promise<StatsReport> {
-    const rows = await this.reader.all<Row>(
-      `SELECT a.category, a.grid, a.status, a.opened_at, a.overdue,
-         (SELECT MIN(at) FROM alarm_history h WHERE h.alarm_id = a.id AND h.action IN ('accept', 'dispatch', 'resolve', 'false_alarm')) AS accepted_at,
-         (SELECT MIN(at) FROM alarm_history h WHERE h.alarm_id = a.id AND h.action IN ('resolve', 'false_alarm')) AS closed_at
-       FROM alarms a WHERE a.opened_at >= ? AND a.opened_at < ?`,
-      [from, to],
-    );
-    const byCategory = new Map<AlarmCategory, Row[]>(ALARM_CATEGORIES.map((c) => [c, []]));
-    const byGrid = new Map<string | null, Row[]>();
-    for (const r of rows) {
-      byCategory.get(r.category)?.push(r);
-      const g = byGrid.get(r.grid) ?? [];
-      g.push(r);
-      byGrid.set(r.grid, g);
+    const alarms = await alarmsOpenedIn(this.reader, from, to);
+    const byCategory = new Map<AlarmCategory, ReportAlarm[]>(ALARM_CATEGORIES.map((c) => [c, []]));
+    const byGrid = new Map<string | null, ReportAlarm[]>();
+    for (const a of alarms) {
+      byCategory.get(a.category)?.push(a);
+      const g = byGrid.get(a.grid) ?? [];
+      g.push(a);
+      byGrid.set(a.grid, g);
     }
     return {
-      total: figures(rows, from, to),
-      byCategory: [...byCategory].map(([category, rs]) => ({ category, ...figures(rs, from, to) })),
-      byGrid: [...byGrid].sort(([a], [b]) => String(a).localeCompare(String(b))).map(([grid, rs]) => ({ grid, ...figures(rs, from, to) })),
+      total: figures(alarms, from, to),
+      byCategory: [...byCategory].map(([category, as]) => ({ category, ...figures(as, from, to) })),
+      byGrid: [...byGrid].sort(([a], [b]) => String(a).localeCompare(String(b))).map(([grid, as]) => ({ grid, ...figures(as, from, to) })),
     };
   }
 
@@ -88,20 +71,21 @@ function share(transitions: { at: number; online: number | null }[], from: numbe
   return seen > 0 ? Math.round((on / seen) * 10_000) / 10_000 : null;
 }
 
-function figures(rows: Row[], from: number, to: number): AlarmStats {
-  const accepted = rows.filter((r) => r.accepted_at !== null);
-  const closed = rows.filter((r) => r.closed_at !== null);
-  const mean = (xs: number[]) => (xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length / 100) / 10 : null);
+function figures(alarms: readonly ReportAlarm[], from: number, to: number): AlarmStats {
+  const tally = new AlarmTallier();
+  for (const a of alarms) tally.add(a);
+  const t = tally.tally();
+  const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms / 100) / 10);
   return {
     from,
     to,
-    reported: rows.length,
-    accepted: accepted.length,
-    closed: closed.length,
-    falseAlarms: rows.filter((r) => r.status === 'false_alarm').length,
-    closureRate: rows.length ? Math.round((closed.length / rows.length) * 10_000) / 10_000 : null,
-    meanTimeToAcceptSeconds: mean(accepted.map((r) => r.accepted_at! - r.opened_at)),
-    meanTimeToCloseSeconds: mean(closed.map((r) => r.closed_at! - r.opened_at)),
-    overdue: rows.filter((r) => r.overdue === 1).length,
+    reported: t.reported,
+    accepted: t.accepted,
+    closed: t.closed,
+    falseAlarms: t.falseAlarms,
+    closureRate: t.closureRate === null ? null : Math.round(t.closureRate * 10_000) / 10_000,
+    meanTimeToAcceptSeconds: seconds(t.meanAcceptMs),
+    meanTimeToCloseSeconds: seconds(t.meanCloseMs),
+    overdue: t.overdue,
   };
 }

@@ -1,4 +1,6 @@
 import type { AlarmCategory, AlarmLevel, AlarmStatus } from '../core/alarm.ts';
+import type { ReportAlarm } from '../core/alarm-figures.ts';
+import { alarmsOpenedIn } from './alarm-report.ts';
 import type { Db } from './db.ts';
 
 export type AlarmStatusFilter = 'open' | 'closed' | 'all' | AlarmStatus;
@@ -18,19 +20,6 @@ export interface HealthEvent {
   kind: 'device_offline' | 'event_channel_lost';
   active: boolean;
   at: number;
-}
-
-export interface ReportAlarm {
-  id: string;
-  level: AlarmLevel;
-  category: AlarmCategory;
-  grid: string | null;
-  status: AlarmStatus;
-  openedAt: number;
-  overdue: boolean;
-  escalated: boolean;
-  acceptedAt: number | null;
-  closedAt: number | null;
 }
 
 export interface LastEvent {
@@ -77,41 +66,9 @@ export class PanelQueries {
     return rows.map((r) => r.id);
   }
 
-  /**
-   * Alarms opened in [from, to) with the time of the first human response
-   * (受理, or a direct 处置/办结/误报) and of closing, for the reports.
-   */
-  async alarmsForReport(from: number, to: number): Promise<ReportAlarm[]> {
-    const rows = await this.reader.all<{
-      id: string;
-      level: AlarmLevel;
-      category: AlarmCategory;
-      grid: string | null;
-      status: AlarmStatus;
-      opened_at: number;
-      overdue: number;
-      escalated: number;
-      accepted_at: number | null;
-      closed_at: number | null;
-    }>(
-      `SELECT a.id, a.level, a.category, a.grid, a.status, a.opened_at, a.overdue, a.escalated,
-         (SELECT MIN(h.at) FROM alarm_history h WHERE h.alarm_id = a.id AND h.action IN ('accept','dispatch','resolve','false_alarm')) AS accepted_at,
-         (SELECT MIN(h.at) FROM alarm_history h WHERE h.alarm_id = a.id AND h.action IN ('resolve','false_alarm')) AS closed_at
-       FROM alarms a WHERE a.opened_at >= ? AND a.opened_at < ? ORDER BY a.opened_at`,
-      [from, to],
-    );
-    return rows.map((r) => ({
-      id: r.id,
-      level: r.level,
-      category: r.category,
-      grid: r.grid,
-      status: r.status,
-      openedAt: r.opened_at,
-      overdue: r.overdue === 1,
-      escalated: r.escalated === 1,
-      acceptedAt: r.accepted_at,
-      closedAt: r.closed_at,
-    }));
+  /** Alarms opened in [from, to), for the reports. */
+  alarmsForReport(from: number, to: number): Promise<ReportAlarm[]> {
+    return alarmsOpenedIn(this.reader, from, to);
   }
 
   /** The newest event of one device (an index seek on events(device_id, seq)). */

@@ -1,8 +1,8 @@
 import { ALARM_CATEGORIES, type AlarmCategory } from '../../core/alarm.ts';
-import type { ReportAlarm } from '../../store/panel-queries.ts';
+import { AlarmTallier, type ReportAlarm } from '../../core/alarm-figures.ts';
 import { localDate } from './calendar.ts';
 
-/** The figures managers and the county read (上报数 / 受理 / 办结数 / 办结率, mean times, overdue, false alarms). */
+/** The figures managers read (上报数 / 受理 / 办结数 / 办结率, mean times in whole seconds, overdue, false alarms). */
 export interface Figures {
   reported: number;
   accepted: number;
@@ -17,46 +17,11 @@ export interface Figures {
   meanCloseSeconds: number | null;
 }
 
-class Acc {
-  reported = 0;
-  accepted = 0;
-  closed = 0;
-  resolved = 0;
-  falseAlarms = 0;
-  overdue = 0;
-  escalated = 0;
-  private acceptSum = 0;
-  private closeSum = 0;
-
-  add(a: ReportAlarm): void {
-    this.reported++;
-    if (a.acceptedAt !== null) {
-      this.accepted++;
-      this.acceptSum += a.acceptedAt - a.openedAt;
-    }
-    if (a.status === 'resolved' || a.status === 'false_alarm') {
-      this.closed++;
-      if (a.status === 'resolved') this.resolved++;
-      else this.falseAlarms++;
-      if (a.closedAt !== null) this.closeSum += a.closedAt - a.openedAt;
-    }
-    if (a.overdue) this.overdue++;
-    if (a.escalated) this.escalated++;
-  }
-
+class Acc extends AlarmTallier {
   figures(): Figures {
-    return {
-      reported: this.reported,
-      accepted: this.accepted,
-      closed: this.closed,
-      resolved: this.resolved,
-      falseAlarms: this.falseAlarms,
-      overdue: this.overdue,
-      escalated: this.escalated,
-      closureRate: this.reported ? this.closed / this.reported : null,
-      meanAcceptSeconds: this.accepted ? Math.round(this.acceptSum / this.accepted / 1000) : null,
-      meanCloseSeconds: this.closed ? Math.round(this.closeSum / this.closed / 1000) : null,
-    };
+    const { meanAcceptMs, meanCloseMs, ...t } = this.tally();
+    const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms / 1000));
+    return { ...t, meanAcceptSeconds: seconds(meanAcceptMs), meanCloseSeconds: seconds(meanCloseMs) };
   }
 }
 

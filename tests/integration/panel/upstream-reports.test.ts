@@ -5,7 +5,11 @@ import { openAlarm, setupManager, smallSiteYaml, startPanelApp, userWithRole, ty
 
 let p: PanelApp | null = null;
 // Devices that never connect go offline after the debounce, and the rules open an alarm for that: not within these tests.
-const quiet = smallSiteYaml({ rules: { offlineDebounceSeconds: 3600 } });
+const COUNTY_TOKEN = 'county-read-token-0123456789';
+const quiet = smallSiteYaml({
+  rules: { offlineDebounceSeconds: 3600 },
+  countyApi: { enabled: true, tokens: [{ name: 'county', token: COUNTY_TOKEN, scopes: ['read'] }] },
+});
 afterEach(async () => {
   await p?.stop();
   p = null;
@@ -96,5 +100,18 @@ describe('reports', () => {
     expect([...raw.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]); // a BOM, so spreadsheets read it as UTF-8
     expect(csv.body).toContain('治安,1,1,1,100.0,0,0,120,960');
     expect(csv.body).toContain('合计 total,3,2,2,66.7,1,0,240,660');
+
+    // The county's /stats over the same day counts the same alarms the same way.
+    const county = await fetch(`${p.base}/api/county/v1/stats?from=${r.from}&to=${r.to}`, { headers: { authorization: `Bearer ${COUNTY_TOKEN}` } });
+    const stats = (await county.json()) as { total: Record<string, unknown> };
+    expect(stats.total).toMatchObject({
+      reported: r.totals.reported,
+      accepted: r.totals.accepted,
+      closed: r.totals.closed,
+      falseAlarms: r.totals.falseAlarms,
+      closureRate: Math.round(r.totals.closureRate * 10_000) / 10_000,
+      meanTimeToAcceptSeconds: r.totals.meanAcceptSeconds,
+      meanTimeToCloseSeconds: r.totals.meanCloseSeconds,
+    });
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addDays, localDate, periodRange, startOfDate } from '../../../gateway/panel/reports/calendar.ts';
 import { alarmFigures } from '../../../gateway/panel/reports/figures.ts';
 import { uptime } from '../../../gateway/panel/uptime.ts';
-import type { ReportAlarm } from '../../../gateway/store/panel-queries.ts';
+import type { ReportAlarm } from '../../../gateway/core/alarm-figures.ts';
 
 const H = 3_600_000;
 const TZ = 'Asia/Shanghai';
