@@ -86,6 +86,7 @@ export class App {
   county: CountyStores | null = null;
   push: CountyPush | null = null;
   detect!: Detection;
+  private panelData: PanelData | null = null;
   private credentialSalt!: Buffer;
   private components: Component[] = [];
   private started: Component[] = [];
@@ -208,6 +209,7 @@ export class App {
         health: { health: () => this.deviceHealth() },
         site: config.site,
         grids: config.grids,
+        villages: () => this.panelData!.provisioning.villages(),
         eventKinds: config.upstream.forward.eventKinds as EventKind[],
         requestsPerMinute: config.countyApi.requestsPerMinute ?? COUNTY_API_DEFAULTS.requestsPerMinute,
         maxWaitSeconds: config.countyApi.maxWaitSeconds ?? COUNTY_API_DEFAULTS.maxWaitSeconds,
@@ -247,7 +249,7 @@ export class App {
     // The demo's site file is the repo's: the panel edits a copy in the data folder (changes last until the demo restarts).
     const file = this.o.configFile ?? (config.demo ? join(dataDir, 'site.yaml') : null);
     if (!this.o.configFile && config.demo && file) await copyFile(DEMO_CONFIG_FILE, file);
-    const data = await PanelData.open(this.store, this.clock);
+    const data = (this.panelData = await PanelData.open(this.store, this.clock));
     this.configManager = new ConfigManager({
       file,
       config,

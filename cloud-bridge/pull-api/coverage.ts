@@ -1,4 +1,5 @@
 import type { DeviceInfo } from '../../gateway/core/county.ts';
+import { checkCoverage, PER_ADMIN_VILLAGE, PER_NATURAL_VILLAGE, type CoverageVillage } from '../../gateway/core/coverage.ts';
 
 export interface SiteInfo {
   boxId: string;
@@ -15,6 +16,10 @@ export interface Coverage {
   compliantOnline: boolean | null;
   missing: number | null;
   grids: (Counts & { grid: string; name: string; byPoint: Record<string, number> })[];
+  /** The natural villages the installer recorded, each with its intersection cameras against the rule. */
+  villages: { id: string; name: string; intersectionCameras: number; onlineIntersectionCameras: number; required: number; compliant: boolean }[];
+  /** Why the site does not meet the rule, one line each (the installer's own check). */
+  problems: string[];
 }
 
 interface Counts {
@@ -24,17 +29,15 @@ interface Counts {
 }
 
 /**
- * Camera points (监控点) against the rule installers are checked by: at least
- * 5 camera points per administrative village (行政村), and 2 at the main
- * intersections of each natural village (自然村). An enabled camera is one
- * point; an intersection camera is one whose point type is `intersection`.
- * Urban estates and organizations have no such count rule (their checks are
- * gates, perimeter and entrances): the counts are given, the verdict is null.
+ * Camera points (监控点) against the rule installers are checked by (gateway/core/coverage.ts), with the counts
+ * by grid, the natural villages the installer recorded, and whether the points online now still meet it.
+ * Urban estates and organizations have no count rule: the counts are given, the verdict is null.
  */
 export function coverage(
   site: SiteInfo,
   grids: readonly { code: string; name: string }[],
   devices: readonly DeviceInfo[],
+  villages: readonly CoverageVillage[],
   online: (id: string) => boolean | null,
 ): Coverage {
   const cams = devices.filter((d) => d.kind === 'onvif_camera' && d.enabled);
@@ -51,27 +54,43 @@ export function coverage(
   const total = count(cams);
   const rule =
     site.kind === 'admin_village'
-      ? { text: '行政村: at least 5 camera points (每个行政村不少于5个监控点)', counts: 'camera_points' as const, required: 5 }
+      ? { text: '行政村: at least 5 camera points (每个行政村不少于5个监控点)', counts: 'camera_points' as const, required: PER_ADMIN_VILLAGE }
       : site.kind === 'natural_village'
         ? {
             text: '自然村: at least 2 camera points at the main intersections (自然村主要路口不少于2个监控点)',
             counts: 'intersection_camera_points' as const,
-            required: 2,
+            required: PER_NATURAL_VILLAGE,
           }
         : null;
   const have = rule ? (rule.counts === 'camera_points' ? total.cameras : total.intersectionCameras) : null;
-  const haveOnline = rule
-    ? rule.counts === 'camera_points'
-      ? total.onlineCameras
-      : cams.filter((c) => c.place.point === 'intersection' && online(c.id) === true).length
-    : null;
+  const check = checkCoverage(
+    site.kind,
+    cams.map((c) => ({ id: c.id, name: c.name, point: c.place.point })),
+    villages,
+  );
+  // The same rule over the cameras online now (a village keeps only its online cameras).
+  const isOnline = (id: string) => online(id) === true;
+  const onlineCheck = checkCoverage(
+    site.kind,
+    cams.filter((c) => isOnline(c.id)).map((c) => ({ id: c.id, name: c.name, point: c.place.point })),
+    villages.map((v) => ({ ...v, cameras: v.cameras.filter(isOnline) })),
+  );
   return {
     site: { name: site.name, divisionCode: site.divisionCode, kind: site.kind },
     rule,
     total,
-    compliant: rule && have !== null ? have >= rule.required : null,
-    compliantOnline: rule && haveOnline !== null ? haveOnline >= rule.required : null,
+    compliant: check.ruleApplies ? check.ok : null,
+    compliantOnline: onlineCheck.ruleApplies ? onlineCheck.ok : null,
     missing: rule && have !== null ? Math.max(0, rule.required - have) : null,
     grids: grids.map((g) => ({ grid: g.code, name: g.name, ...count(cams.filter((c) => c.grid === g.code)) })),
+    villages: check.villages.map((v, i) => ({
+      id: v.id,
+      name: v.name,
+      intersectionCameras: v.atIntersection,
+      onlineIntersectionCameras: onlineCheck.villages[i]!.atIntersection,
+      required: v.required,
+      compliant: v.ok,
+    })),
+    problems: check.problems,
   };
 }

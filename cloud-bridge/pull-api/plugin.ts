@@ -14,6 +14,7 @@ import type {
 } from '../../gateway/core/county.ts';
 import type { AlarmCategory, AlarmLevel, AlarmStatus } from '../../gateway/core/alarm.ts';
 import type { EventKind, Lane, StoredEvent } from '../../gateway/core/events.ts';
+import type { CoverageVillage } from '../../gateway/core/coverage.ts';
 import { coverage, type SiteInfo } from './coverage.ts';
 import { LongPolls } from './long-poll.ts';
 import { RateLimiter } from './rate-limit.ts';
@@ -30,6 +31,8 @@ export interface PullApiOptions {
   health: DeviceHealthSource;
   site: SiteInfo;
   grids: readonly { code: string; name: string }[];
+  /** The natural villages (自然村) the installer recorded, for GET /coverage. */
+  villages: () => Promise<readonly CoverageVillage[]>;
   /** Event kinds GET /events returns when no kind is asked for (the forwarding policy). */
   eventKinds: readonly EventKind[];
   requestsPerMinute: number;
@@ -380,7 +383,7 @@ export async function countyPullApi(app: FastifyInstance, o: PullApiOptions): Pr
     },
     async () => {
       const online = new Map(o.health.health().map((h) => [h.deviceId, h.reachable]));
-      return coverage(o.site, o.grids, o.devices, (id) => online.get(id) ?? null);
+      return coverage(o.site, o.grids, o.devices, await o.villages(), (id) => online.get(id) ?? null);
     },
   );
 

@@ -174,6 +174,19 @@ export const CoverageSchema = z.object({
   compliantOnline: z.boolean().nullable().describe('The points online now meet the rule'),
   missing: z.number().int().nullable().describe('Points still needed'),
   grids: z.array(pointCounts.extend({ grid: z.string(), name: z.string(), byPoint: z.record(z.string(), z.number().int()) })),
+  villages: z
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        intersectionCameras: z.number().int(),
+        onlineIntersectionCameras: z.number().int(),
+        required: z.number().int(),
+        compliant: z.boolean(),
+      }),
+    )
+    .describe('The natural villages (自然村) the installer recorded, each against 2 cameras at its main intersections'),
+  problems: z.array(z.string()).describe('Why the configured points miss the rule, one line each (empty when compliant or no rule applies)'),
 });
 
 export const StatsQuery = z

@@ -44,6 +44,7 @@ async function server(withRootSwagger: boolean) {
     health: { health: () => [] },
     site: { boxId: 'b', name: 'x', divisionCode: '320602001001', kind: 'urban_estate' },
     grids: [],
+    villages: async () => [],
     eventKinds: [],
     requestsPerMinute: 600,
     maxWaitSeconds: 60,

@@ -29,7 +29,8 @@ describe('coverage', () => {
       cam('c4', 'g2', 'intersection'),
       cam('c5', 'g2', 'perimeter', false),
     ];
-    const c = coverage({ boxId: 'b', name: '新桥村', divisionCode: '320602101201', kind: 'admin_village' }, grids, devices, (id) => id !== 'c3');
+    const east = { id: 'v1', name: '东组', cameras: ['c2', 'c4'] };
+    const c = coverage({ boxId: 'b', name: '新桥村', divisionCode: '320602101201', kind: 'admin_village' }, grids, devices, [east], (id) => id !== 'c3');
     expect(c).toMatchObject({ rule: { required: 5, counts: 'camera_points' }, compliant: false, missing: 1, total: { cameras: 4, onlineCameras: 3 } });
     expect(c.grids).toEqual([
       { grid: 'g1', name: '一组', cameras: 2, intersectionCameras: 1, onlineCameras: 2, byPoint: { gate: 1, intersection: 1 } },
@@ -39,16 +40,36 @@ describe('coverage', () => {
       { boxId: 'b', name: '新桥村', divisionCode: '320602101201', kind: 'admin_village' },
       grids,
       [...devices, cam('c6', 'g1', 'gate')],
-      () => true,
+      [east],
+      (id) => id !== 'c4',
     );
-    expect(five).toMatchObject({ compliant: true, compliantOnline: true, missing: 0 });
+    expect(five).toMatchObject({ compliant: true, compliantOnline: false, missing: 0, problems: [] });
+    expect(five.villages).toEqual([{ id: 'v1', name: '东组', intersectionCameras: 2, onlineIntersectionCameras: 1, required: 2, compliant: true }]);
+  });
+
+  it('holds an administrative village to the installer’s check: each recorded natural village needs 2 intersection cameras', () => {
+    const devices = ['c1', 'c2', 'c3', 'c4', 'c5'].map((id, i) => cam(id, 'g1', i < 3 ? 'intersection' : 'gate'));
+    const site = { boxId: 'b', name: '新桥村', divisionCode: '320602101201', kind: 'admin_village' };
+    const none = coverage(site, grids, devices, [], () => true);
+    expect(none).toMatchObject({ compliant: false, missing: 0, problems: [expect.stringMatching(/no natural villages/)] });
+    const villages = [
+      { id: 'v1', name: '东组', cameras: ['c1', 'c2'] },
+      { id: 'v2', name: '西组', cameras: ['c3', 'c4'] },
+    ];
+    const west = coverage(site, grids, devices, villages, () => true);
+    expect(west.compliant).toBe(false);
+    expect(west.villages.map((v) => [v.name, v.intersectionCameras, v.compliant])).toEqual([
+      ['东组', 2, true],
+      ['西组', 1, false],
+    ]);
+    expect(west.problems).toEqual([expect.stringContaining('西组: 1 camera(s) at main intersections, needs 2')]);
   });
 
   it('checks a natural village against 2 cameras at main intersections; an estate has no count rule', () => {
     const devices = [cam('c1', 'g1', 'intersection'), cam('c2', 'g1', 'gate'), cam('c3', 'g2', 'intersection')];
-    const nat = coverage({ boxId: 'b', name: '王家庄', divisionCode: '320602101202', kind: 'natural_village' }, grids, devices, (id) => id === 'c1');
+    const nat = coverage({ boxId: 'b', name: '王家庄', divisionCode: '320602101202', kind: 'natural_village' }, grids, devices, [], (id) => id === 'c1');
     expect(nat).toMatchObject({ rule: { required: 2, counts: 'intersection_camera_points' }, compliant: true, compliantOnline: false, missing: 0 });
-    const estate = coverage({ boxId: 'b', name: '锦绣花园', divisionCode: '320602001001', kind: 'urban_estate' }, grids, devices, () => true);
+    const estate = coverage({ boxId: 'b', name: '锦绣花园', divisionCode: '320602001001', kind: 'urban_estate' }, grids, devices, [], () => true);
     expect(estate).toMatchObject({ rule: null, compliant: null, missing: null, total: { cameras: 3 } });
   });
 });
