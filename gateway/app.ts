@@ -87,6 +87,7 @@ export class App {
   push: CountyPush | null = null;
   detect!: Detection;
   private panelData: PanelData | null = null;
+  private stopping: Promise<void> | null = null;
   private credentialSalt!: Buffer;
   private components: Component[] = [];
   private started: Component[] = [];
@@ -398,7 +399,13 @@ export class App {
   }
 
   /** Stop components in reverse order, then commit what is pending and close the database. */
-  async stop(): Promise<void> {
+  /** Stop components in reverse order, then close the store; a second call waits for the first. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private async stopOnce(): Promise<void> {
     for (const c of this.started.reverse()) {
       try {
         await c.stop();
