@@ -6,7 +6,8 @@
  * The whole gateway (App) with the site's cameras. Prints `{"ready":true}` once started. A line
  * `stats` on stdin answers one JSON line: subscriptions active, cameras reachable, motion events
  * stored since the last `stats` and their latency from the camera's event time (the simulator's emit
- * time, same host clock) to the commit (the store's `event.stored`), event-loop utilization.
+ * time, same host clock) to the commit (the store's `event.stored`), event-loop utilization, and the
+ * peaks of process.memoryUsage() since the last `stats` (sampled every 100 ms: what of RSS is JS heap).
  * SIGTERM stops it cleanly (`{"stopped":true}`).
  */
 import { readFileSync } from 'node:fs';
@@ -58,6 +59,16 @@ async function run(argv: string[]): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   setTimeout(() => void shutdown('max life'), MAX_LIFE_MS).unref();
   let elu: EventLoopUtilization = performance.eventLoopUtilization();
+  const peak = { rss: 0, heap_total: 0, heap_used: 0, external: 0, array_buffers: 0 };
+  const sample = () => {
+    const mu = process.memoryUsage();
+    peak.rss = Math.max(peak.rss, mu.rss);
+    peak.heap_total = Math.max(peak.heap_total, mu.heapTotal);
+    peak.heap_used = Math.max(peak.heap_used, mu.heapUsed);
+    peak.external = Math.max(peak.external, mu.external);
+    peak.array_buffers = Math.max(peak.array_buffers, mu.arrayBuffers);
+  };
+  setInterval(sample, 100).unref();
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (line.trim() !== 'stats') return;
     const health = app.onvif.health();
@@ -71,7 +82,9 @@ async function run(argv: string[]): Promise<void> {
       latencies,
       elu: Math.round(performance.eventLoopUtilization(now, elu).utilization * 1000) / 1000,
       heap_used_mb: Math.round(process.memoryUsage().heapUsed / 1048576),
+      peak_mb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 1048576)])),
     });
+    for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = 0;
     latencies = [];
     stored = 0;
     elu = now;

@@ -3,10 +3,13 @@
  * (PUBACK only after the SQLite commit), at what latency, with how much memory and CPU.
  *
  *   npm run bench -- ingest [--json] [--quick] [--seconds S] [--devices N] [--inflight K] [--profile DIR] [--gateway-flags "FLAGS"]
+ *                           [--no-production-flags]
  *
  * Processes, all on 127.0.0.1 and all killed at the end (temp data dir removed):
  *   - the broker under test (`bench/_ingest-gateway.ts`): the whole gateway (App, N access_controller
  *     devices, demo site) on a temp data dir; then, as the baseline, a bare aedes (no hooks, in-memory);
+ *     both compiled, as the box runs the gateway: `node <production flags> dist/bench/_ingest-gateway.js`
+ *     (dist/ built first when missing or stale; the production flags are those of `npm run serve`);
  *   - two load generators (`bench/_ingest-load.ts`), each with half of the N device connections.
  *
  * Phases against each broker:
@@ -18,8 +21,8 @@
  * RSS is the broker process's VmHWM (peak) from /proc/<pid>/status before it stops.
  *
  * Prints a table; with --json the last stdout line is one JSON object. --profile DIR runs the
- * gateway process with --cpu-prof into DIR; --gateway-flags passes node flags to it (e.g. heap
- * sizing). The table also says how much CPU other processes took meanwhile: on a busy box the
+ * gateway process with --cpu-prof into DIR; --gateway-flags passes more node flags to it (e.g. heap
+ * sizing), --no-production-flags leaves out those of the production start (both brokers). The table also says how much CPU other processes took meanwhile: on a busy box the
  * figures are skewed. Every wait is bounded.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -31,6 +34,7 @@ import { fileURLToPath } from 'node:url';
 import sqlite3 from 'sqlite3';
 import { DB_NAME } from '../gateway/store/store.ts';
 import { tempDir } from '../tests/helpers/store.ts';
+import { ensureBuild, productionFlags, type BuildState } from './_onvif-proc.ts';
 import { fmt, percentile, rate, round, table } from './_report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -55,10 +59,26 @@ interface Options {
   profile: string | null;
   /** Extra node flags for the gateway process only (diagnosis, e.g. "--max-old-space-size=64"). */
   gatewayFlags: string[];
+  /** Start both brokers with the production start's node flags (default) or without them. */
+  productionFlags: boolean;
+  /** The compiled build the brokers run from, and the flags they get from the production start. */
+  build: BuildState | null;
+  prodFlags: string[];
 }
 
 function parseArgs(args: string[]): Options {
-  const opts: Options = { json: false, quick: false, seconds: 10, devices: 200, inflight: 10, profile: null, gatewayFlags: [] };
+  const opts: Options = {
+    json: false,
+    quick: false,
+    seconds: 10,
+    devices: 200,
+    inflight: 10,
+    profile: null,
+    gatewayFlags: [],
+    productionFlags: true,
+    build: null,
+    prodFlags: [],
+  };
   let secondsSet = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -82,7 +102,11 @@ function parseArgs(args: string[]): Options {
       const f = args[++i];
       if (!f || !f.trim().startsWith('--')) throw new Error('--gateway-flags needs node flags, e.g. "--max-old-space-size=64"');
       opts.gatewayFlags = f.trim().split(/\s+/);
-    } else throw new Error(`unknown flag ${a} (flags: --json --quick --seconds S --devices N --inflight K --profile DIR --gateway-flags "FLAGS")`);
+    } else if (a === '--no-production-flags') opts.productionFlags = false;
+    else
+      throw new Error(
+        `unknown flag ${a} (flags: --json --quick --seconds S --devices N --inflight K --profile DIR --gateway-flags "FLAGS" --no-production-flags)`,
+      );
   }
   if (opts.quick && !secondsSet) opts.seconds = 3;
   return opts;
@@ -92,7 +116,7 @@ function parseArgs(args: string[]): Options {
 
 export type Msg = Record<string, unknown>;
 
-/** A child speaking JSON lines on stdout; stderr is kept (tail) and the first lines forwarded. */
+/** A child speaking JSON lines on stdout; stderr is kept (tail) and the first lines forwarded. A `.ts` script runs under tsx, a `.js` one (dist/) under plain node. */
 export class Child {
   readonly proc: ChildProcess;
   private queue: Msg[] = [];
@@ -107,7 +131,8 @@ export class Child {
     args: string[],
     nodeFlags: string[] = [],
   ) {
-    this.proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(here, script), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    const run = script.endsWith('.js') ? [join(root, script)] : ['--import', 'tsx', join(here, script)];
+    this.proc = spawn(process.execPath, [...nodeFlags, ...run, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
     createInterface({ input: this.proc.stdout! }).on('line', (line) => {
       let m: Msg;
       try {
@@ -289,10 +314,10 @@ async function runAgainst(
 ): Promise<RunResult> {
   const N = opts.devices;
   // --expose-gc: `stats` reports the heap still live after a full GC (once per phase, between phases).
-  const nodeFlags = ['--expose-gc'];
+  const nodeFlags = ['--expose-gc', ...opts.prodFlags];
   if (kind === 'gateway') nodeFlags.push(...(opts.profile ? ['--cpu-prof', '--cpu-prof-dir', opts.profile] : []), ...opts.gatewayFlags);
   const t0 = performance.now();
-  const server = new Child(kind, '_ingest-gateway.ts', kind === 'bare' ? ['--bare'] : ['--data', dataDir!, '--devices', String(N)], nodeFlags);
+  const server = new Child(kind, 'dist/bench/_ingest-gateway.js', kind === 'bare' ? ['--bare'] : ['--data', dataDir!, '--devices', String(N)], nodeFlags);
   children.push(server);
   const ready = await server.next(START_TIMEOUT_MS, 'ready');
   const port = num(ready, 'port');
@@ -463,6 +488,8 @@ export async function main(args: string[]): Promise<number> {
     if (!opts.json) process.stdout.write(`… ${msg}\n`);
     else process.stderr.write(`… ${msg}\n`);
   };
+  opts.build = ensureBuild(root);
+  if (opts.productionFlags) opts.prodFlags = productionFlags(root);
   const children: Child[] = [];
   const tmp = tempDir('shouwang-bench-ingest-');
   const onSignal = () => {
@@ -553,6 +580,11 @@ export async function main(args: string[]): Promise<number> {
           : `FAIL: ${db.stored < gw.acked ? `${fmt(gw.acked - db.stored)} acknowledged events are not in the database` : ''}${db.distinct !== db.stored ? ` ${fmt(db.stored - db.distinct)} duplicates` : ''}`,
       ],
       ['gateway_start_ms', fmt(gw.startMs), `process start to listening; stop ${gw.stopMs ?? '?'} ms`],
+      [
+        'gateway_runs',
+        'dist/ (node)',
+        `${opts.build.state}: ${opts.build.why}${opts.build.ms ? `, ${round(opts.build.ms / 1000, 1)} s` : ''}; node flags (both brokers): ${opts.prodFlags.join(' ') || 'none'} (${opts.productionFlags ? 'those of npm run serve' : '--no-production-flags'}) + --expose-gc${opts.gatewayFlags.length ? `; gateway only: ${opts.gatewayFlags.join(' ')}` : ''}`,
+      ],
     ];
     if (!connected_ok) rows.push(['connections', 'FAIL', `expected ${N} each; ${gw.connectError ?? bare.connectError ?? ''}`]);
     process.stdout.write('\n' + table(rows));
@@ -566,6 +598,8 @@ export async function main(args: string[]): Promise<number> {
         devices: N,
         inflight_per_device: opts.inflight,
         gateway_flags: opts.gatewayFlags,
+        production_flags: opts.prodFlags,
+        build: opts.build.state,
         offered_events_per_s: OFFERED_PER_S,
         events_per_s: gw.throughput.perS,
         baseline_events_per_s: bare.throughput.perS,

@@ -15,14 +15,16 @@
  * (VmHWM), event_p99_ms the 99th percentile from the camera's event time (the simulator's emit, same
  * host clock) to the commit of the stored event. subscriptions_active is the lowest count seen during
  * the window (polled every second). The table also says how busy the rest of the machine was.
- * --gateway-flags passes node flags to both gateway processes (e.g. heap sizing, for diagnosis).
+ * Both gateway processes run the compiled build (`node <production flags> dist/bench/_onvif-gateway.js`,
+ * built first when dist/ is missing or stale), with the node flags of the production start (`npm run serve`);
+ * --no-production-flags leaves those out, --gateway-flags adds more (e.g. heap sizing, for diagnosis).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../tests/helpers/store.ts';
-import { boxJiffies, Child, cpuSeconds, memMb, type Msg } from './_onvif-proc.ts';
+import { boxJiffies, Child, cpuSeconds, ensureBuild, memMb, productionFlags, type Msg } from './_onvif-proc.ts';
 import { fmt, percentile, round, table } from './_report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -39,10 +41,12 @@ interface Options {
   periodS: number;
   /** Extra node flags for the gateway processes (diagnosis, e.g. "--max-semi-space-size=4"). */
   gatewayFlags: string[];
+  /** Start the gateway with the production start's node flags (default) or without them. */
+  productionFlags: boolean;
 }
 
 function parseArgs(args: string[]): Options {
-  const o: Options = { json: false, quick: false, cameras: 300, seconds: 60, periodS: 10, gatewayFlags: [] };
+  const o: Options = { json: false, quick: false, cameras: 300, seconds: 60, periodS: 10, gatewayFlags: [], productionFlags: true };
   let secondsSet = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
@@ -62,7 +66,8 @@ function parseArgs(args: string[]): Options {
       const f = args[++i];
       if (!f || !f.trim().startsWith('--')) throw new Error('--gateway-flags needs node flags, e.g. "--max-semi-space-size=4"');
       o.gatewayFlags = f.trim().split(/\s+/);
-    } else throw new Error(`unknown flag ${a} (flags: --json --quick --cameras N --seconds S --period 10s --gateway-flags "FLAGS")`);
+    } else if (a === '--no-production-flags') o.productionFlags = false;
+    else throw new Error(`unknown flag ${a} (flags: --json --quick --cameras N --seconds S --period 10s --gateway-flags "FLAGS" --no-production-flags)`);
   }
   if (o.quick && !secondsSet) o.seconds = 15;
   return o;
@@ -99,6 +104,15 @@ function yamlSite(n: number): string {
   return lines.join('\n') + '\n';
 }
 
+type Peaks = { rss: number; heap_total: number; heap_used: number; external: number; array_buffers: number };
+/** The larger of each memory peak (MB) the gateway reported. */
+const maxPeaks = (a: Peaks, s: Msg): Peaks => {
+  const p = (s.peak_mb ?? {}) as Partial<Peaks>;
+  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, Math.max(v, p[k as keyof Peaks] ?? 0)])) as Peaks;
+};
+const noPeaks = (): Peaks => ({ rss: 0, heap_total: 0, heap_used: 0, external: 0, array_buffers: 0 });
+const peakText = (p: Peaks) => `rss ${p.rss}, heap total ${p.heap_total} (used ${p.heap_used}), external ${p.external}`;
+
 const camId = (i: number) => `cam-${String(i + 1).padStart(4, '0')}`;
 
 const stats = async (gw: Child): Promise<Msg> => {
@@ -108,9 +122,9 @@ const stats = async (gw: Child): Promise<Msg> => {
 
 const tsx = (script: string, args: string[], flags: string[] = []) => [process.execPath, [...flags, '--import', 'tsx', join(root, script), ...args]] as const;
 
+/** The gateway as the box runs it: compiled JavaScript from dist/ under plain node. */
 async function gateway(name: string, dataDir: string, siteFile: string, flags: string[]): Promise<Child> {
-  const [cmd, args] = tsx('bench/_onvif-gateway.ts', ['--data', dataDir, '--site', siteFile], flags);
-  const gw = new Child(name, cmd, [...args], root);
+  const gw = new Child(name, process.execPath, [...flags, join(root, 'dist/bench/_onvif-gateway.js'), '--data', dataDir, '--site', siteFile], root);
   await gw.wait((m) => m.ready === true, 60_000, 'ready');
   return gw;
 }
@@ -118,6 +132,8 @@ async function gateway(name: string, dataDir: string, siteFile: string, flags: s
 export async function main(argv: string[]): Promise<number> {
   const o = parseArgs(argv);
   const progress = (s: string) => process.stderr.write(`onvif-scale: ${s}\n`);
+  const build = ensureBuild(root);
+  const flags = [...(o.productionFlags ? productionFlags(root) : []), ...o.gatewayFlags];
   const t = tempDir('shouwang-bench-onvif-');
   const children: Child[] = [];
   try {
@@ -126,7 +142,7 @@ export async function main(argv: string[]): Promise<number> {
     const emptySite = join(t.dir, 'empty.json');
     writeFileSync(emptySite, JSON.stringify(site([])));
     mkdirSync(join(t.dir, 'base'));
-    const base = await gateway('baseline', join(t.dir, 'base'), emptySite, o.gatewayFlags);
+    const base = await gateway('baseline', join(t.dir, 'base'), emptySite, flags);
     children.push(base);
     await new Promise((r) => setTimeout(r, 1000));
     const bc0 = cpuSeconds(base.pid);
@@ -160,21 +176,25 @@ export async function main(argv: string[]): Promise<number> {
     writeFileSync(gwSite, JSON.stringify(site(ports)));
     mkdirSync(join(t.dir, 'gw'));
     const s0 = performance.now();
-    const gw = await gateway('gateway', join(t.dir, 'gw'), gwSite, o.gatewayFlags);
+    const gw = await gateway('gateway', join(t.dir, 'gw'), gwSite, flags);
     children.push(gw);
     progress('waiting until every camera is subscribed');
     let subscribed = 0;
+    let startPeaks = noPeaks();
     while (performance.now() - s0 < SUBSCRIBE_TIMEOUT_MS) {
-      subscribed = (await stats(gw)).subscriptions_active as number;
+      const s = await stats(gw);
+      startPeaks = maxPeaks(startPeaks, s);
+      subscribed = s.subscriptions_active as number;
       if (subscribed >= o.cameras) break;
       await new Promise((r) => setTimeout(r, 500));
     }
     const subscribeS = round((performance.now() - s0) / 1000, 1);
+    const memSubscribed = memMb(gw.pid);
     if (subscribed < o.cameras) progress(`only ${subscribed}/${o.cameras} subscribed after ${SUBSCRIBE_TIMEOUT_MS / 1000} s; measuring anyway`);
     const warm = o.quick ? 3 : Math.max(5, o.periodS);
     progress(`warmup ${warm} s`);
     await new Promise((r) => setTimeout(r, warm * 1000));
-    await stats(gw);
+    startPeaks = maxPeaks(startPeaks, await stats(gw));
 
     progress(`measuring ${o.seconds} s`);
     const cpu0 = cpuSeconds(gw.pid);
@@ -188,6 +208,7 @@ export async function main(argv: string[]): Promise<number> {
     let elu = 0;
     let samples = 0;
     let heapMb = 0;
+    let windowPeaks = noPeaks();
     while (performance.now() - w0 < o.seconds * 1000) {
       await new Promise((r) => setTimeout(r, 1000));
       const s = await stats(gw);
@@ -196,6 +217,7 @@ export async function main(argv: string[]): Promise<number> {
       latencies = latencies.concat(s.latencies as number[]);
       elu += s.elu as number;
       heapMb = Math.max(heapMb, s.heap_used_mb as number);
+      windowPeaks = maxPeaks(windowPeaks, s);
       samples++;
     }
     const windowS = (performance.now() - w0) / 1000;
@@ -229,11 +251,16 @@ export async function main(argv: string[]): Promise<number> {
       window_s: round(windowS, 1),
       elu: round(elu / Math.max(1, samples), 3),
       heap_used_mb: heapMb,
+      rss_subscribed_mb: memSubscribed.hwm,
+      start_peak_mb: startPeaks,
+      window_peak_mb: windowPeaks,
       baseline_cpu_pct: baseline.cpu_pct,
       baseline_rss_mb: baseline.rss_mb,
       sim_cpu_pct: simCpuPct,
       other_cpu_pct: otherCpuPct,
       stop_ms: stopped ? (stopped.stop_ms as number) : null,
+      gateway_node_flags: flags,
+      build: build.state,
     };
     const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
     const out = table([
@@ -251,10 +278,18 @@ export async function main(argv: string[]): Promise<number> {
       ['events stored per s', `${result.events_per_s}`, `${result.expected_events_per_s} raised`],
       ['all subscribed after (s)', String(result.subscribe_all_s), ''],
       ['event-loop utilization', String(result.elu), ''],
-      ['JS heap used (peak of 1 s samples, MB)', String(result.heap_used_mb), 'the rest of RSS: code, tsx, buffers, GC slack'],
+      ['JS heap used (peak of 1 s samples, MB)', String(result.heap_used_mb), 'the rest of RSS: node itself, code, buffers, GC slack'],
+      ['rss_mb peak once all subscribed', String(result.rss_subscribed_mb), `start + warmup peaks (100 ms samples, MB): ${peakText(startPeaks)}`],
+      ['memory peaks in the window (MB)', String(windowPeaks.rss), peakText(windowPeaks)],
       ['baseline: no cameras, idle (cpu_pct / rss_mb)', `${result.baseline_cpu_pct} / ${result.baseline_rss_mb}`, 'same gateway, same run'],
       ['simulator process cpu_pct', String(result.sim_cpu_pct), ''],
       ['rest of the machine cpu_pct', String(result.other_cpu_pct), 'other work skews the figures'],
+      ['gateway runs', 'dist/ (node)', `${build.state}: ${build.why}${build.ms ? `, ${round(build.ms / 1000, 1)} s` : ''}`],
+      [
+        'gateway node flags',
+        flags.join(' ') || 'none',
+        `${o.productionFlags ? 'those of npm run serve' : '--no-production-flags'}${o.gatewayFlags.length ? ` + --gateway-flags ${o.gatewayFlags.join(' ')}` : ''}`,
+      ],
     ]);
     process.stdout.write(`\nONVIF scale: ${o.cameras} cameras, motion start/stop every ${o.periodS} s, ${round(windowS, 0)} s window\n\n${out}`);
     if (o.json) process.stdout.write(JSON.stringify(result) + '\n');
