@@ -37,6 +37,8 @@ interface DeviceRuntime {
   silent: boolean;
   offlineTimer: TimerHandle | null;
   silenceTimer: TimerHandle | null;
+  /** clock.monotonic() at the last message, for the silence watchdog. */
+  lastSeenMono: number;
   state: Record<string, unknown> | null;
 }
 
@@ -71,6 +73,7 @@ export class MqttDriver implements Driver {
         silent: false,
         offlineTimer: null,
         silenceTimer: null,
+        lastSeenMono: 0,
         state: null,
       });
     }
@@ -214,6 +217,7 @@ export class MqttDriver implements Driver {
     } else {
       r.connected = false;
       r.silenceTimer?.cancel();
+      r.silenceTimer = null;
       this.away(r, c.reason === 'keepalive_timeout' ? 'keepalive timed out' : 'connection closed');
     }
   }
@@ -238,19 +242,28 @@ export class MqttDriver implements Driver {
     r.online = true;
   }
 
-  /** Any message: the device is alive; restart its silence watchdog. */
+  /** Any message: the device is alive; its silence watchdog counts from now. */
   private seen(r: DeviceRuntime, at: number): void {
     r.lastSeen = at;
+    r.lastSeenMono = this.o.clock.monotonic();
     if (r.silent) {
       r.silent = false;
       this.emitBox(r.device.id, { kind: 'device_silent', attrs: { silentForMs: 0 } }, false);
     }
     const limit = SILENCE_LIMIT_MS[r.device.kind];
-    if (!limit) return;
-    r.silenceTimer?.cancel();
-    r.silenceTimer = this.o.clock.setTimer(limit, () => {
+    if (limit && !r.silenceTimer) this.watchSilence(r, limit, limit);
+  }
+
+  /**
+   * One watchdog timer per device, not one per message: when it fires it looks at when the device was last
+   * heard and waits out the rest (thousands of messages a second used to cancel and re-create as many timers).
+   */
+  private watchSilence(r: DeviceRuntime, limit: number, waitMs: number): void {
+    r.silenceTimer = this.o.clock.setTimer(waitMs, () => {
       r.silenceTimer = null;
       if (!r.connected) return;
+      const quiet = this.o.clock.monotonic() - r.lastSeenMono;
+      if (quiet < limit) return this.watchSilence(r, limit, limit - quiet);
       r.silent = true;
       this.emitBox(r.device.id, { kind: 'device_silent', attrs: { silentForMs: limit } }, true);
     });

@@ -81,6 +81,19 @@ describe('device health on a fake clock', () => {
     expect(await events('device_silent', 'panel-1')).toEqual([true, false]);
   });
 
+  it('counts silence from the last message, not the first: a panel that reports now and then never goes silent', async () => {
+    const panel = await device('panel-1');
+    clock.advance(4 * 60_000);
+    await publish(panel, 'sw/v1/panel-1/event', '{"id":"hb-1","type":"heartbeat"}');
+    clock.advance(2 * 60_000); // 6 minutes after connecting, 2 after its last message
+    expect(await events('device_silent', 'panel-1')).toEqual([]);
+    await publish(panel, 'sw/v1/panel-1/event', '{"id":"hb-2","type":"heartbeat"}');
+    clock.advance(SILENCE_LIMIT_MS.alarm_panel! - 1000);
+    expect(await events('device_silent', 'panel-1')).toEqual([]);
+    clock.advance(2000);
+    expect(await events('device_silent', 'panel-1')).toEqual([true]);
+  });
+
   it('reports devices that never connect after the debounce, and a flap within it not at all', async () => {
     const door = await device('door-1');
     door.stream.destroy(); // gone...
