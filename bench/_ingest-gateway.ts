@@ -25,6 +25,7 @@ import type { SiteConfig } from '../config/schema.ts';
 import type { CommitStats } from '../gateway/store/writer.ts';
 import { App } from '../gateway/app.ts';
 import { deviceId, devicePassword } from './_ingest-load.ts';
+import { memoryPeaks } from './_memory-peaks.ts';
 
 /** A runaway child never outlives this, whatever the parent does. */
 const MAX_LIFE_MS = 15 * 60_000;
@@ -184,16 +185,7 @@ async function run(argv: string[]): Promise<void> {
   delay.enable();
   let elu: EventLoopUtilization = performance.eventLoopUtilization();
   // Peaks between two `stats`: what of the process's memory is the JS heap, what is outside it.
-  const peak = { rss: 0, heap_total: 0, heap_used: 0, external: 0, array_buffers: 0 };
-  const sample = () => {
-    const mu = process.memoryUsage();
-    peak.rss = Math.max(peak.rss, mu.rss);
-    peak.heap_total = Math.max(peak.heap_total, mu.heapTotal);
-    peak.heap_used = Math.max(peak.heap_used, mu.heapUsed);
-    peak.external = Math.max(peak.external, mu.external);
-    peak.array_buffers = Math.max(peak.array_buffers, mu.arrayBuffers);
-  };
-  setInterval(sample, 100).unref();
+  const peaks = memoryPeaks();
   tally.take();
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
@@ -211,10 +203,9 @@ async function run(argv: string[]): Promise<void> {
       heap_used: mu.heapUsed,
       external: mu.external,
       array_buffers: mu.arrayBuffers,
-      peak_mb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 1048576)])),
+      peak_mb: peaks.take(),
       live_heap_mb: liveHeapMb(),
     });
-    for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = 0;
     elu = now;
     delay.reset();
   });

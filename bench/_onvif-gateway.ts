@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { parseConfig } from '../config/load.ts';
 import { App } from '../gateway/app.ts';
+import { memoryPeaks } from './_memory-peaks.ts';
 
 const MAX_LIFE_MS = 15 * 60_000;
 const say = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
@@ -59,16 +60,7 @@ async function run(argv: string[]): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   setTimeout(() => void shutdown('max life'), MAX_LIFE_MS).unref();
   let elu: EventLoopUtilization = performance.eventLoopUtilization();
-  const peak = { rss: 0, heap_total: 0, heap_used: 0, external: 0, array_buffers: 0 };
-  const sample = () => {
-    const mu = process.memoryUsage();
-    peak.rss = Math.max(peak.rss, mu.rss);
-    peak.heap_total = Math.max(peak.heap_total, mu.heapTotal);
-    peak.heap_used = Math.max(peak.heap_used, mu.heapUsed);
-    peak.external = Math.max(peak.external, mu.external);
-    peak.array_buffers = Math.max(peak.array_buffers, mu.arrayBuffers);
-  };
-  setInterval(sample, 100).unref();
+  const peaks = memoryPeaks();
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (line.trim() !== 'stats') return;
     const health = app.onvif.health();
@@ -82,9 +74,8 @@ async function run(argv: string[]): Promise<void> {
       latencies,
       elu: Math.round(performance.eventLoopUtilization(now, elu).utilization * 1000) / 1000,
       heap_used_mb: Math.round(process.memoryUsage().heapUsed / 1048576),
-      peak_mb: Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 1048576)])),
+      peak_mb: peaks.take(),
     });
-    for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = 0;
     latencies = [];
     stored = 0;
     elu = now;

@@ -1,21 +1,9 @@
 import { ALARM_CATEGORIES, type AlarmCategory } from '../../core/alarm.ts';
-import { AlarmTallier, type ReportAlarm } from '../../core/alarm-figures.ts';
+import { AlarmTallier, type AlarmTally, type ReportAlarm } from '../../core/alarm-figures.ts';
 import { localDate } from './calendar.ts';
 
-/** The figures managers read (上报数 / 受理 / 办结数 / 办结率, mean times in whole seconds, overdue, false alarms). */
-export interface Figures {
-  reported: number;
-  accepted: number;
-  closed: number;
-  resolved: number;
-  falseAlarms: number;
-  overdue: number;
-  escalated: number;
-  /** closed / reported (办结率; a false alarm is closed too), null with nothing reported. */
-  closureRate: number | null;
-  meanAcceptSeconds: number | null;
-  meanCloseSeconds: number | null;
-}
+/** The figures managers read (上报数 / 受理 / 办结数 / 办结率, overdue, false alarms), mean times in whole seconds. */
+export type Figures = Omit<AlarmTally, 'meanAcceptMs' | 'meanCloseMs'> & { meanAcceptSeconds: number | null; meanCloseSeconds: number | null };
 
 class Acc extends AlarmTallier {
   figures(): Figures {

@@ -1,0 +1,24 @@
+/**
+ * Peaks of process.memoryUsage() in a benchmark's gateway process, sampled every 100 ms: what of RSS is the
+ * JS heap and what is outside it. `take()` returns the peaks in MB since the last take and starts over.
+ */
+export function memoryPeaks(): { take: () => Record<string, number> } {
+  const peak = { rss: 0, heap_total: 0, heap_used: 0, external: 0, array_buffers: 0 };
+  const sample = () => {
+    const mu = process.memoryUsage();
+    peak.rss = Math.max(peak.rss, mu.rss);
+    peak.heap_total = Math.max(peak.heap_total, mu.heapTotal);
+    peak.heap_used = Math.max(peak.heap_used, mu.heapUsed);
+    peak.external = Math.max(peak.external, mu.external);
+    peak.array_buffers = Math.max(peak.array_buffers, mu.arrayBuffers);
+  };
+  setInterval(sample, 100).unref();
+  return {
+    take: () => {
+      sample();
+      const mb = Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 1048576)]));
+      for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = 0;
+      return mb;
+    },
+  };
+}
