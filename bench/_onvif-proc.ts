@@ -22,8 +22,9 @@ export class Child {
     cmd: string,
     args: string[],
     cwd: string,
+    env: Record<string, string> = {},
   ) {
-    this.proc = spawn(cmd, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     createInterface({ input: this.proc.stdout! }).on('line', (line) => {
       let m: Msg;
       try {
@@ -182,15 +183,20 @@ export function ensureBuild(root: string): BuildState {
 }
 
 /**
- * The node flags of the production start (`npm run serve`, the one place they are set): the benchmarks start
- * the gateway with the same ones.
+ * The production start (`npm run serve`, the one place it is written): its environment (glibc malloc settings)
+ * and node flags. The benchmarks start the gateway with the same ones.
  */
-export function productionFlags(root: string): string[] {
+export function productionStart(root: string): { env: Record<string, string>; flags: string[] } {
   const scripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
   const serve = scripts.serve;
   if (!serve) throw new Error('package.json has no "serve" script (the production start)');
   const words = serve.trim().split(/\s+/);
-  if (words[0] !== 'node') throw new Error(`the "serve" script should start with node: ${serve}`);
+  const env: Record<string, string> = {};
+  while (words.length && /^[A-Z_][A-Z0-9_]*=/.test(words[0]!)) {
+    const [k, ...v] = words.shift()!.split('=');
+    env[k!] = v.join('=');
+  }
+  if (words[0] !== 'node') throw new Error(`the "serve" script should be [NAME=value ...] node ...: ${serve}`);
   const end = words.findIndex((w, i) => i > 0 && !w.startsWith('--'));
-  return words.slice(1, end === -1 ? words.length : end);
+  return { env, flags: words.slice(1, end === -1 ? words.length : end) };
 }

@@ -34,7 +34,7 @@ import { fileURLToPath } from 'node:url';
 import sqlite3 from 'sqlite3';
 import { DB_NAME } from '../gateway/store/store.ts';
 import { tempDir } from '../tests/helpers/store.ts';
-import { ensureBuild, productionFlags, type BuildState } from './_onvif-proc.ts';
+import { ensureBuild, productionStart, type BuildState } from './_onvif-proc.ts';
 import { fmt, percentile, rate, round, table } from './_report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -64,6 +64,8 @@ interface Options {
   /** The compiled build the brokers run from, and the flags they get from the production start. */
   build: BuildState | null;
   prodFlags: string[];
+  /** The production start's environment (glibc malloc settings), for both brokers. */
+  prodEnv: Record<string, string>;
 }
 
 function parseArgs(args: string[]): Options {
@@ -78,6 +80,7 @@ function parseArgs(args: string[]): Options {
     productionFlags: true,
     build: null,
     prodFlags: [],
+    prodEnv: {},
   };
   let secondsSet = false;
   for (let i = 0; i < args.length; i++) {
@@ -130,9 +133,10 @@ export class Child {
     script: string,
     args: string[],
     nodeFlags: string[] = [],
+    env: Record<string, string> = {},
   ) {
     const run = script.endsWith('.js') ? [join(root, script)] : ['--import', 'tsx', join(here, script)];
-    this.proc = spawn(process.execPath, [...nodeFlags, ...run, ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = spawn(process.execPath, [...nodeFlags, ...run, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     createInterface({ input: this.proc.stdout! }).on('line', (line) => {
       let m: Msg;
       try {
@@ -317,7 +321,13 @@ async function runAgainst(
   const nodeFlags = ['--expose-gc', ...opts.prodFlags];
   if (kind === 'gateway') nodeFlags.push(...(opts.profile ? ['--cpu-prof', '--cpu-prof-dir', opts.profile] : []), ...opts.gatewayFlags);
   const t0 = performance.now();
-  const server = new Child(kind, 'dist/bench/_ingest-gateway.js', kind === 'bare' ? ['--bare'] : ['--data', dataDir!, '--devices', String(N)], nodeFlags);
+  const server = new Child(
+    kind,
+    'dist/bench/_ingest-gateway.js',
+    kind === 'bare' ? ['--bare'] : ['--data', dataDir!, '--devices', String(N)],
+    nodeFlags,
+    opts.prodEnv,
+  );
   children.push(server);
   const ready = await server.next(START_TIMEOUT_MS, 'ready');
   const port = num(ready, 'port');
@@ -489,7 +499,7 @@ export async function main(args: string[]): Promise<number> {
     else process.stderr.write(`… ${msg}\n`);
   };
   opts.build = ensureBuild(root);
-  if (opts.productionFlags) opts.prodFlags = productionFlags(root);
+  if (opts.productionFlags) ({ flags: opts.prodFlags, env: opts.prodEnv } = productionStart(root));
   const children: Child[] = [];
   const tmp = tempDir('shouwang-bench-ingest-');
   const onSignal = () => {
@@ -583,7 +593,7 @@ export async function main(args: string[]): Promise<number> {
       [
         'gateway_runs',
         'dist/ (node)',
-        `${opts.build.state}: ${opts.build.why}${opts.build.ms ? `, ${round(opts.build.ms / 1000, 1)} s` : ''}; node flags (both brokers): ${opts.prodFlags.join(' ') || 'none'} (${opts.productionFlags ? 'those of npm run serve' : '--no-production-flags'}) + --expose-gc${opts.gatewayFlags.length ? `; gateway only: ${opts.gatewayFlags.join(' ')}` : ''}`,
+        `${opts.build.state}: ${opts.build.why}${opts.build.ms ? `, ${round(opts.build.ms / 1000, 1)} s` : ''}; environment and node flags (both brokers): ${[...Object.entries(opts.prodEnv).map(([k, v]) => `${k}=${v}`), ...opts.prodFlags].join(' ') || 'none'} (${opts.productionFlags ? 'those of npm run serve' : '--no-production-flags'}) + --expose-gc${opts.gatewayFlags.length ? `; gateway only: ${opts.gatewayFlags.join(' ')}` : ''}`,
       ],
     ];
     if (!connected_ok) rows.push(['connections', 'FAIL', `expected ${N} each; ${gw.connectError ?? bare.connectError ?? ''}`]);
@@ -599,6 +609,7 @@ export async function main(args: string[]): Promise<number> {
         inflight_per_device: opts.inflight,
         gateway_flags: opts.gatewayFlags,
         production_flags: opts.prodFlags,
+        production_env: opts.prodEnv,
         build: opts.build.state,
         offered_events_per_s: OFFERED_PER_S,
         events_per_s: gw.throughput.perS,

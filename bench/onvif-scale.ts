@@ -24,7 +24,7 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../tests/helpers/store.ts';
-import { boxJiffies, Child, cpuSeconds, ensureBuild, memMb, productionFlags, type Msg } from './_onvif-proc.ts';
+import { boxJiffies, Child, cpuSeconds, ensureBuild, memMb, productionStart, type Msg } from './_onvif-proc.ts';
 import { fmt, percentile, round, table } from './_report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -123,8 +123,8 @@ const stats = async (gw: Child): Promise<Msg> => {
 const tsx = (script: string, args: string[], flags: string[] = []) => [process.execPath, [...flags, '--import', 'tsx', join(root, script), ...args]] as const;
 
 /** The gateway as the box runs it: compiled JavaScript from dist/ under plain node. */
-async function gateway(name: string, dataDir: string, siteFile: string, flags: string[]): Promise<Child> {
-  const gw = new Child(name, process.execPath, [...flags, join(root, 'dist/bench/_onvif-gateway.js'), '--data', dataDir, '--site', siteFile], root);
+async function gateway(name: string, dataDir: string, siteFile: string, flags: string[], env: Record<string, string>): Promise<Child> {
+  const gw = new Child(name, process.execPath, [...flags, join(root, 'dist/bench/_onvif-gateway.js'), '--data', dataDir, '--site', siteFile], root, env);
   await gw.wait((m) => m.ready === true, 60_000, 'ready');
   return gw;
 }
@@ -133,7 +133,8 @@ export async function main(argv: string[]): Promise<number> {
   const o = parseArgs(argv);
   const progress = (s: string) => process.stderr.write(`onvif-scale: ${s}\n`);
   const build = ensureBuild(root);
-  const flags = [...(o.productionFlags ? productionFlags(root) : []), ...o.gatewayFlags];
+  const prod = o.productionFlags ? productionStart(root) : { env: {}, flags: [] };
+  const flags = [...prod.flags, ...o.gatewayFlags];
   const t = tempDir('shouwang-bench-onvif-');
   const children: Child[] = [];
   try {
@@ -142,7 +143,7 @@ export async function main(argv: string[]): Promise<number> {
     const emptySite = join(t.dir, 'empty.json');
     writeFileSync(emptySite, JSON.stringify(site([])));
     mkdirSync(join(t.dir, 'base'));
-    const base = await gateway('baseline', join(t.dir, 'base'), emptySite, flags);
+    const base = await gateway('baseline', join(t.dir, 'base'), emptySite, flags, prod.env);
     children.push(base);
     await new Promise((r) => setTimeout(r, 1000));
     const bc0 = cpuSeconds(base.pid);
@@ -176,7 +177,7 @@ export async function main(argv: string[]): Promise<number> {
     writeFileSync(gwSite, JSON.stringify(site(ports)));
     mkdirSync(join(t.dir, 'gw'));
     const s0 = performance.now();
-    const gw = await gateway('gateway', join(t.dir, 'gw'), gwSite, flags);
+    const gw = await gateway('gateway', join(t.dir, 'gw'), gwSite, flags, prod.env);
     children.push(gw);
     progress('waiting until every camera is subscribed');
     let subscribed = 0;
@@ -260,6 +261,7 @@ export async function main(argv: string[]): Promise<number> {
       other_cpu_pct: otherCpuPct,
       stop_ms: stopped ? (stopped.stop_ms as number) : null,
       gateway_node_flags: flags,
+      gateway_env: prod.env,
       build: build.state,
     };
     const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
@@ -286,8 +288,8 @@ export async function main(argv: string[]): Promise<number> {
       ['rest of the machine cpu_pct', String(result.other_cpu_pct), 'other work skews the figures'],
       ['gateway runs', 'dist/ (node)', `${build.state}: ${build.why}${build.ms ? `, ${round(build.ms / 1000, 1)} s` : ''}`],
       [
-        'gateway node flags',
-        flags.join(' ') || 'none',
+        'gateway environment and node flags',
+        [...Object.entries(prod.env).map(([k, v]) => `${k}=${v}`), ...flags].join(' ') || 'none',
         `${o.productionFlags ? 'those of npm run serve' : '--no-production-flags'}${o.gatewayFlags.length ? ` + --gateway-flags ${o.gatewayFlags.join(' ')}` : ''}`,
       ],
     ]);
