@@ -30,7 +30,7 @@ import { SnapshotStore } from './store/snapshots.ts';
 import { createCountyPush, type CountyPush } from '../cloud-bridge/push/index.ts';
 import type { DeviceInfo, FeedAlarm } from './core/county.ts';
 import { CountyStores } from './store/county.ts';
-import { countyPullApi, PREFIX as COUNTY_API_PREFIX } from '../cloud-bridge/pull-api/plugin.ts';
+import { countyPullApi, PREFIX as COUNTY_API_PREFIX, type Inventory } from '../cloud-bridge/pull-api/plugin.ts';
 import { COUNTY_API_DEFAULTS } from '../config/schema/county-api.ts';
 import { Detection } from './detect/detection.ts';
 
@@ -87,6 +87,8 @@ export class App {
   push: CountyPush | null = null;
   detect!: Detection;
   private panelData: PanelData | null = null;
+  /** What the county's pull API shows of the site, made again only when an applied config replaces the current one. */
+  private inventory: { config: SiteConfig; view: Inventory } | null = null;
   private stopping: Promise<void> | null = null;
   private credentialSalt!: Buffer;
   private components: Component[] = [];
@@ -206,10 +208,8 @@ export class App {
         },
         tokens: { names: tokens.map((t) => t.name), verify: async (name, secret) => (await tokenCheck.verify(name, Buffer.from(secret))).ok },
         consumers: tokens.map((t) => ({ name: t.name, scopes: t.scopes })),
-        devices: deviceInfos(config),
+        inventory: () => this.countyInventory(this.configManager.current()),
         health: { health: () => this.deviceHealth() },
-        site: config.site,
-        grids: config.grids,
         villages: () => this.panelData!.provisioning.villages(),
         eventKinds: config.upstream.forward.eventKinds as EventKind[],
         requestsPerMinute: config.countyApi.requestsPerMinute ?? COUNTY_API_DEFAULTS.requestsPerMinute,
@@ -398,7 +398,11 @@ export class App {
     return [...this.mqtt.health(), ...this.onvif.health()];
   }
 
-  /** Stop components in reverse order, then commit what is pending and close the database. */
+  private countyInventory(config: SiteConfig): Inventory {
+    if (this.inventory?.config !== config) this.inventory = { config, view: { site: config.site, grids: config.grids, devices: deviceInfos(config) } };
+    return this.inventory.view;
+  }
+
   /** Stop components in reverse order, then close the store; a second call waits for the first. */
   stop(): Promise<void> {
     this.stopping ??= this.stopOnce();
@@ -421,7 +425,7 @@ export class App {
 }
 
 /** The site's devices as the county sees them. */
-function deviceInfos(config: SiteConfig): DeviceInfo[] {
+export function deviceInfos(config: SiteConfig): DeviceInfo[] {
   return config.devices.map((d) => ({
     id: d.id,
     name: d.name,

@@ -27,10 +27,9 @@ export interface PullApiOptions {
   snapshots: SnapshotSource;
   tokens: SecretVerifier;
   consumers: readonly Consumer[];
-  devices: readonly DeviceInfo[];
+  /** The site as it is now: a config the installer applies changes the devices, grids or site the county sees. */
+  inventory: () => Inventory;
   health: DeviceHealthSource;
-  site: SiteInfo;
-  grids: readonly { code: string; name: string }[];
   /** The natural villages (自然村) the installer recorded, for GET /coverage. */
   villages: () => Promise<readonly CoverageVillage[]>;
   /** Event kinds GET /events returns when no kind is asked for (the forwarding policy). */
@@ -39,6 +38,12 @@ export interface PullApiOptions {
   maxWaitSeconds: number;
   version: string;
   log: Logger;
+}
+
+export interface Inventory {
+  site: SiteInfo;
+  grids: readonly { code: string; name: string }[];
+  devices: readonly DeviceInfo[];
 }
 
 export const PREFIX = '/api/county/v1';
@@ -90,7 +95,12 @@ export async function countyPullApi(app: FastifyInstance, o: PullApiOptions): Pr
   const perKey = new RateLimiter(o.requestsPerMinute, Date.now);
   const failures = new RateLimiter(FAILED_AUTH_PER_MINUTE, Date.now, 10);
   const polls = new LongPolls();
-  const devices = new Map(o.devices.map((d) => [d.id, d]));
+  let known: { inventory: Inventory; byId: Map<string, DeviceInfo> } | null = null;
+  const deviceById = (id: string) => {
+    const inventory = o.inventory();
+    if (known?.inventory !== inventory) known = { inventory, byId: new Map(inventory.devices.map((d) => [d.id, d])) };
+    return known.byId.get(id);
+  };
   const log = o.log;
   const lastRefusalLog = new Map<string, number>();
   app.addHook('preClose', async () => polls.closeAll());
@@ -214,7 +224,7 @@ export async function countyPullApi(app: FastifyInstance, o: PullApiOptions): Pr
   );
 
   function eventView(e: StoredEvent) {
-    const d = devices.get(e.deviceId);
+    const d = deviceById(e.deviceId);
     return {
       eventId: e.id,
       eventSeq: e.seq,
@@ -354,9 +364,10 @@ export async function countyPullApi(app: FastifyInstance, o: PullApiOptions): Pr
     },
     async () => {
       const health = new Map(o.health.health().map((h) => [h.deviceId, h]));
-      const uptime = await o.county.uptime(o.devices.map((d) => d.id));
+      const { devices } = o.inventory();
+      const uptime = await o.county.uptime(devices.map((d) => d.id));
       return {
-        items: o.devices.map((d) => {
+        items: devices.map((d) => {
           const h = health.get(d.id);
           return {
             ...d,
@@ -383,7 +394,8 @@ export async function countyPullApi(app: FastifyInstance, o: PullApiOptions): Pr
     },
     async () => {
       const online = new Map(o.health.health().map((h) => [h.deviceId, h.reachable]));
-      return coverage(o.site, o.grids, o.devices, await o.villages(), (id) => online.get(id) ?? null);
+      const { site, grids, devices } = o.inventory();
+      return coverage(site, grids, devices, await o.villages(), (id) => online.get(id) ?? null);
     },
   );
 

@@ -29,6 +29,8 @@ function png(w: number, h: number): Buffer {
   ]);
 }
 
+const COUNTY_READ = 'county-read-token-0123456789';
+
 beforeAll(async () => {
   county = createServer((_req, res) => {
     countyHits++;
@@ -37,7 +39,10 @@ beforeAll(async () => {
   await new Promise<void>((r) => county.listen(0, '127.0.0.1', r));
   const port = (county.address() as { port: number }).port;
   p = await startPanelApp({
-    site: smallSiteYaml({ upstream: { county: { url: `http://127.0.0.1:${port}/api/v1/ingest`, auth: { type: 'bearer', token: 'demo-county-token' } } } }),
+    site: smallSiteYaml({
+      upstream: { county: { url: `http://127.0.0.1:${port}/api/v1/ingest`, auth: { type: 'bearer', token: 'demo-county-token' } } },
+      countyApi: { enabled: true, tokens: [{ name: 'county', token: COUNTY_READ, scopes: ['read'] }] },
+    }),
   });
   const m = await setupManager(p);
   installer = await userWithRole(p, m, 'installer', 'anzhuang');
@@ -78,6 +83,11 @@ describe('adding an MQTT device from the panel', () => {
     stream.close();
     await end(dev);
     expect((await guard.get('/api/devices')).body.devices.map((d: { id: string }) => d.id)).toContain('door-01');
+    // The county's inventory follows the applied config, without a restart.
+    const inventory = await fetch(`${p.base}/api/county/v1/devices`, { headers: { authorization: `Bearer ${COUNTY_READ}` } });
+    expect(((await inventory.json()) as { items: { id: string; kind: string }[] }).items).toContainEqual(
+      expect.objectContaining({ id: 'door-01', kind: 'access_controller' }),
+    );
     const audit = await p.app.store.audit.list({ actor: 'anzhuang' });
     expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(['device.add', 'config.apply']));
   });
