@@ -68,12 +68,17 @@ async function run(config: SiteConfig, dataDir: string, log: Logger, withDemoEst
   const app = new App({ config, dataDir, log, version: VERSION, ...(configFile ? { configFile: resolve(configFile) } : {}) });
   let estate: DemoEstate | null = null;
   let stopping = false;
+  let stoppingSince = 0;
   const stop = (signal: string) => {
     if (stopping) {
+      // One Ctrl-C reaches node twice under npm/tsx (the terminal's process group, and tsx relaying it): a
+      // repeat within a second is that echo. A second signal after that means "stop now".
+      if (Date.now() - stoppingSince < 1000) return;
       log.warn({ signal }, 'second signal: exiting without waiting');
       process.exit(1);
     }
     stopping = true;
+    stoppingSince = Date.now();
     log.info({ signal }, 'stopping');
     const force = setTimeout(() => {
       log.error('stop took longer than 15 s: exiting; committed data is safe, the WAL is replayed on next start');

@@ -124,6 +124,23 @@ describe('gw start', () => {
     expect(started).toHaveLength(1);
   }, 60_000);
 
+  it('stops cleanly on one Ctrl-C that arrives twice (the terminal and the tsx wrapper both pass it on)', async () => {
+    t = tempDir();
+    const port = await freePort();
+    const data = join(t.dir, 'data');
+    const run = gwBackground(['start', '--config', siteFile(t.dir, port, {}, await freePort()), '--data', data]);
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+    run.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 20));
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(run.output()).not.toMatch(/exiting without waiting/);
+    const db = await Db.open(join(data, DB_NAME), { readonly: true });
+    const clean = await db.get<{ value: number }>(`SELECT value FROM meta WHERE key = 'clean_shutdown'`);
+    await db.close();
+    expect(clean?.value).toBe(1);
+  }, 60_000);
+
   it('refuses to start on a bad config, listing the problems, and leaves no database behind', async () => {
     t = tempDir();
     const file = siteFile(t.dir, 8080, { panel: { host: '0.0.0.0', port: 8080 } }, 1883);
