@@ -173,7 +173,7 @@ export class App {
         heartbeat: this.county.push,
         deviceStatus: this.county.push,
         health: { health: () => this.deviceHealth() },
-        devices: deviceInfos(config),
+        devices: () => this.countyInventory(this.configManager.current()).devices,
         clock: this.clock,
         log: this.log.child({ part: 'county-push' }),
         startedAtMono,
@@ -425,7 +425,7 @@ export class App {
 }
 
 /** The site's devices as the county sees them. */
-export function deviceInfos(config: SiteConfig): DeviceInfo[] {
+function deviceInfos(config: SiteConfig): DeviceInfo[] {
   return config.devices.map((d) => ({
     id: d.id,
     name: d.name,

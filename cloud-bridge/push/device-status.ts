@@ -7,7 +7,8 @@ import type { DeviceHealth } from '../../gateway/core/driver.ts';
 export interface DeviceStatusOptions {
   port: DeviceStatusPort;
   health: DeviceHealthSource;
-  devices: readonly DeviceInfo[];
+  /** The site's devices as they are now (an applied config adds or removes some). */
+  devices: () => readonly DeviceInfo[];
   clock: Clock;
   log: Logger;
   everyMs: number;
@@ -24,7 +25,8 @@ const same = (a: State | undefined, b: State) => a !== undefined && a.online ===
  * and a transition row for the uptime figures. At start every device's state
  * is unknown (the box was not watching); the county is told only of states
  * that differ from what it was last told, so a reboot does not re-announce
- * the whole estate.
+ * the whole estate. A device added while the box runs is reported from its
+ * first look; a removed one is no longer looked at.
  */
 export class DeviceStatusReporter implements Component {
   readonly name = 'county-device-status';
@@ -32,19 +34,18 @@ export class DeviceStatusReporter implements Component {
   private running = false;
   private current = new Map<string, State>();
   private reported = new Map<string, State>();
-  private readonly devices: Map<string, DeviceInfo>;
 
-  constructor(private readonly o: DeviceStatusOptions) {
-    this.devices = new Map(o.devices.filter((d) => d.enabled).map((d) => [d.id, d]));
+  constructor(private readonly o: DeviceStatusOptions) {}
+
+  private devices(): DeviceInfo[] {
+    return this.o.devices().filter((d) => d.enabled);
   }
 
   async start(): Promise<void> {
     this.running = true;
     this.reported = await this.o.port.lastReported();
     const now = this.o.clock.now();
-    const unknown: DeviceStatus[] = [...this.devices.values()].map((d) =>
-      this.status(d, { deviceId: d.id, reachable: null, eventChannel: 'n/a', lastSeen: null }, now),
-    );
+    const unknown: DeviceStatus[] = this.devices().map((d) => this.status(d, { deviceId: d.id, reachable: null, eventChannel: 'n/a', lastSeen: null }, now));
     for (const u of unknown) this.current.set(u.deviceId, { online: null, eventChannel: u.eventChannel });
     // Unknown from the box's start until the first look: the time the box was off is not counted as online or offline.
     await this.o.port.record(
@@ -66,7 +67,7 @@ export class DeviceStatusReporter implements Component {
     const byId = new Map(this.o.health.health().map((h) => [h.deviceId, h]));
     const changes: DeviceStatus[] = [];
     const report: boolean[] = [];
-    for (const d of this.devices.values()) {
+    for (const d of this.devices()) {
       const h = byId.get(d.id);
       if (!h) continue; // no driver speaks for it (yet): stays unknown
       const s = this.status(d, h, now);

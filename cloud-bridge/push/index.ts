@@ -20,7 +20,8 @@ export interface CountyPushDeps {
   heartbeat: HeartbeatPort;
   deviceStatus: DeviceStatusPort;
   health: DeviceHealthSource;
-  devices: readonly DeviceInfo[];
+  /** The site's devices as they are now. */
+  devices: () => readonly DeviceInfo[];
   clock: Clock;
   log: Logger;
   /** Monotonic ms of the box's start, for the heartbeat's uptime. */

@@ -48,7 +48,7 @@ describe('device status (fake clock)', () => {
       new DeviceStatusReporter({
         port: county.push,
         health: { health: () => [...health.values()] },
-        devices: [dev('door-1'), dev('door-2')],
+        devices: () => [dev('door-1'), dev('door-2')],
         clock,
         log: silentLog,
         everyMs: 5000,
@@ -91,6 +91,34 @@ describe('device status (fake clock)', () => {
     // time while the box was restarting counts neither way
     const after = await county.port().uptime(['door-1']);
     expect(after.get('door-1')!.last24h).toBeCloseTo(18 / 24, 2);
+    await r.stop();
+  });
+
+  it('reports a device added while the box runs from its first look, and stops looking at a removed one', async () => {
+    const t = tempDir('shouwang-status-');
+    cleanups.push(() => t.cleanup());
+    const clock = new FakeClock();
+    const { store, county } = await open(t.dir, clock);
+    let devices = [dev('door-1')];
+    const health = new Map<string, DeviceHealth>([['door-1', { deviceId: 'door-1', reachable: true, eventChannel: 'n/a', lastSeen: clock.now() }]]);
+    const r = new DeviceStatusReporter({
+      port: county.push,
+      health: { health: () => [...health.values()] },
+      devices: () => devices,
+      clock,
+      log: silentLog,
+      everyMs: 5000,
+    });
+    await r.start();
+    expect(await r.look()).toBe(1);
+    devices = [dev('door-1'), dev('door-9')]; // the installer applied a config with a new door
+    health.set('door-9', { deviceId: 'door-9', reachable: true, eventChannel: 'n/a', lastSeen: clock.now() });
+    expect(await r.look()).toBe(1);
+    devices = [dev('door-9')]; // and removed door-1
+    health.set('door-1', { deviceId: 'door-1', reachable: false, eventChannel: 'n/a', lastSeen: clock.now() });
+    expect(await r.look()).toBe(0);
+    const sent = (await store.outbox.next(1000)).filter((e) => e.type === 'device.status').map((e) => (e.body as { deviceId: string }).deviceId);
+    expect(sent).toEqual(['door-1', 'door-9']);
     await r.stop();
   });
 });
