@@ -2,8 +2,18 @@
  * Peaks of process.memoryUsage() in a benchmark's gateway process, sampled every 100 ms: what of RSS is the
  * JS heap and what is outside it. `take()` returns the peaks in MB since the last take and starts over.
  */
-export function memoryPeaks(): { take: () => Record<string, number> } {
-  const peak = { rss: 0, heap_total: 0, heap_used: 0, external: 0, array_buffers: 0 };
+export interface MemoryPeaks {
+  rss: number;
+  heap_total: number;
+  heap_used: number;
+  external: number;
+  array_buffers: number;
+}
+
+export const noPeaks = (): MemoryPeaks => ({ rss: 0, heap_total: 0, heap_used: 0, external: 0, array_buffers: 0 });
+
+export function memoryPeaks(): { take: () => MemoryPeaks } {
+  const peak = noPeaks();
   const sample = () => {
     const mu = process.memoryUsage();
     peak.rss = Math.max(peak.rss, mu.rss);
@@ -16,7 +26,7 @@ export function memoryPeaks(): { take: () => Record<string, number> } {
   return {
     take: () => {
       sample();
-      const mb = Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 1048576)]));
+      const mb = Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / 1048576)])) as unknown as MemoryPeaks;
       for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = 0;
       return mb;
     },

@@ -34,7 +34,7 @@ import { fileURLToPath } from 'node:url';
 import sqlite3 from 'sqlite3';
 import { DB_NAME } from '../gateway/store/store.ts';
 import { tempDir } from '../tests/helpers/store.ts';
-import { ensureBuild, productionStart, type BuildState } from './_onvif-proc.ts';
+import { ensureBuild, productionStart, type BuildState } from './_production.ts';
 import { fmt, percentile, rate, round, table } from './_report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -24,7 +24,9 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../tests/helpers/store.ts';
-import { boxJiffies, Child, cpuSeconds, ensureBuild, memMb, productionStart, type Msg } from './_onvif-proc.ts';
+import { boxJiffies, Child, cpuSeconds, memMb, type Msg } from './_onvif-proc.ts';
+import { noPeaks, type MemoryPeaks } from './_memory-peaks.ts';
+import { ensureBuild, productionStart } from './_production.ts';
 import { fmt, percentile, round, table } from './_report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -104,14 +106,14 @@ function yamlSite(n: number): string {
   return lines.join('\n') + '\n';
 }
 
-type Peaks = { rss: number; heap_total: number; heap_used: number; external: number; array_buffers: number };
 /** The larger of each memory peak (MB) the gateway reported. */
-const maxPeaks = (a: Peaks, s: Msg): Peaks => {
-  const p = (s.peak_mb ?? {}) as Partial<Peaks>;
-  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, Math.max(v, p[k as keyof Peaks] ?? 0)])) as Peaks;
+const maxPeaks = (a: MemoryPeaks, s: Msg): MemoryPeaks => {
+  const p = (s.peak_mb ?? {}) as Partial<MemoryPeaks>;
+  const out = { ...a };
+  for (const k of Object.keys(out) as (keyof MemoryPeaks)[]) out[k] = Math.max(out[k], p[k] ?? 0);
+  return out;
 };
-const noPeaks = (): Peaks => ({ rss: 0, heap_total: 0, heap_used: 0, external: 0, array_buffers: 0 });
-const peakText = (p: Peaks) => `rss ${p.rss}, heap total ${p.heap_total} (used ${p.heap_used}), external ${p.external}`;
+const peakText = (p: MemoryPeaks) => `rss ${p.rss}, heap total ${p.heap_total} (used ${p.heap_used}), external ${p.external}`;
 
 const camId = (i: number) => `cam-${String(i + 1).padStart(4, '0')}`;
 

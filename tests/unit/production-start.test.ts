@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { productionStart } from '../../bench/_onvif-proc.ts';
+import { productionStart } from '../../bench/_production.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
