@@ -4,37 +4,23 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { Db } from '../../gateway/store/db.ts';
 import { DB_NAME } from '../../gateway/store/store.ts';
-import { freePort, gw, gwBackground, waitForHttp } from '../helpers/cli.ts';
+import { freePort, gw, gwBackground, waitForHttp, writeSiteFile } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/store.ts';
 
 let t: ReturnType<typeof tempDir> | null = null;
 afterEach(() => t?.cleanup());
 
 function siteFile(dir: string, port: number, extra: Record<string, unknown>, mqttPort: number): string {
-  const file = join(dir, 'site.yaml');
-  writeFileSync(
-    file,
-    stringify({
-      demo: true,
-      site: { boxId: 'sw-320602-077', name: '测试小区', divisionCode: '320602001001', kind: 'urban_estate' },
-      grids: [{ code: '320602001001-01', name: '一网格' }],
-      devices: [
-        {
-          id: 'panel-1',
-          kind: 'alarm_panel',
-          name: '1号报警主机',
-          grid: '320602001001-01',
-          place: { point: 'perimeter' },
-          password: 'panel-1-demo',
-          zones: [{ number: 1, name: '东侧围墙', type: 'perimeter' }],
-        },
-      ],
-      panel: { host: '127.0.0.1', port },
-      broker: { host: '127.0.0.1', port: mqttPort },
-      ...extra,
-    }),
-  );
-  return file;
+  const panel = {
+    id: 'panel-1',
+    kind: 'alarm_panel',
+    name: '1号报警主机',
+    grid: '320602001001-01',
+    place: { point: 'perimeter' },
+    password: 'panel-1-demo',
+    zones: [{ number: 1, name: '东侧围墙', type: 'perimeter' }],
+  };
+  return writeSiteFile(join(dir, 'site.yaml'), { boxId: 'sw-320602-077', name: '测试小区', port, mqttPort, extra: { devices: [panel], ...extra } });
 }
 
 describe('gw check-config', () => {
