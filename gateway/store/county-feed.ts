@@ -2,6 +2,7 @@ import type { AlarmHistoryEntry } from '../core/alarm.ts';
 import type { AlarmFilter, ConsumerCursor, CountyStream, EventFilter, FeedAlarm, FeedPage, WriteBack, WriteBackResult } from '../core/county.ts';
 import { laneIndex, type StoredEvent } from '../core/events.ts';
 import { fromRow as alarmFromRow, type AlarmRow } from './alarms.ts';
+import { timelineSeqs } from './event-index.ts';
 import type { Db } from './db.ts';
 import { eventFromRow, type EventRow } from './events.ts';
 import type { Store } from './store.ts';
@@ -64,18 +65,27 @@ export class CountyFeed {
   async eventsSince(cursor: number, limit: number, f: EventFilter): Promise<FeedPage<StoredEvent>> {
     const head = this.heads().events;
     if (f.kinds.length === 0) return { items: [], nextCursor: Math.max(cursor, head) };
-    const where = ['seq > ?', 'seq <= ?', `kind IN ${inList(f.kinds.length)}`];
-    const params: unknown[] = [cursor, head, ...f.kinds];
-    if (f.grid !== undefined) {
-      where.push('grid = ?');
-      params.push(f.grid);
-    }
+    const where = ['events.seq <= ?', `events.kind IN ${inList(f.kinds.length)}`];
+    const params: unknown[] = [head, ...f.kinds];
     if (f.lane !== undefined) {
-      where.push('lane = ?');
+      where.push('events.lane = ?');
       params.push(laneIndex[f.lane]);
     }
-    params.push(limit);
-    const rows = await this.reader.all<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`, params);
+    let rows: EventRow[];
+    if (f.grid !== undefined) {
+      // One grid: its timeline (an index seek), not every event since the cursor.
+      const seqs = timelineSeqs('grid', { keys: [f.grid], after: cursor, where: { sql: where.join(' AND '), params }, order: 'ASC', limit });
+      const cols = EVENT_COLUMNS.split(', ')
+        .map((c) => `e.${c}`)
+        .join(', ');
+      rows = await this.reader.all<EventRow>(`SELECT ${cols} FROM (${seqs.sql}) t JOIN events e ON e.seq = t.seq ORDER BY e.seq`, seqs.params);
+    } else {
+      rows = await this.reader.all<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE events.seq > ? AND ${where.join(' AND ')} ORDER BY seq LIMIT ?`, [
+        cursor,
+        ...params,
+        limit,
+      ]);
+    }
     const items = rows.map(eventFromRow);
     return { items, nextCursor: rows.length < limit ? Math.max(cursor, head) : items.at(-1)!.seq };
   }

@@ -1,3 +1,4 @@
+import { TIMELINES_DDL } from './event-index.ts';
 import type { Db } from './db.ts';
 
 /**
@@ -319,6 +320,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX alarm_history_action ON alarm_history(action, alarm_id);
       CREATE INDEX events_health ON events(device_id, received_at) WHERE kind IN ('device_offline', 'event_channel_lost');
     `,
+  },
+  {
+    version: 8,
+    name: 'device and grid timelines indexed in bulk (event-index.ts)',
+    sql: TIMELINES_DDL,
   },
 ];
 

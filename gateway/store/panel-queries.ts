@@ -2,6 +2,7 @@ import type { AlarmCategory, AlarmLevel, AlarmStatus } from '../core/alarm.ts';
 import type { ReportAlarm } from '../core/alarm-figures.ts';
 import { alarmsOpenedIn } from './alarm-report.ts';
 import type { Db } from './db.ts';
+import { timelineSeqs } from './event-index.ts';
 
 export type AlarmStatusFilter = 'open' | 'closed' | 'all' | AlarmStatus;
 
@@ -71,20 +72,17 @@ export class PanelQueries {
     return alarmsOpenedIn(this.reader, from, to);
   }
 
-  /** The newest event of one device (an index seek on events(device_id, seq)). */
+  /** The newest event of one device (a seek on its timeline). */
   async lastEvent(deviceId: string): Promise<LastEvent | undefined> {
-    const r = await this.reader.get<{ seq: number; id: string; kind: string; active: number; received_at: number }>(
-      'SELECT seq, id, kind, active, received_at FROM events WHERE device_id = ? ORDER BY seq DESC LIMIT 1',
-      [deviceId],
-    );
-    return r ? { deviceId, seq: r.seq, id: r.id, kind: r.kind, active: r.active === 1, at: r.received_at } : undefined;
+    return (await this.recentEvents(deviceId, 1))[0];
   }
 
   /** The newest events of one device, newest first. */
   async recentEvents(deviceId: string, limit: number): Promise<LastEvent[]> {
+    const seqs = timelineSeqs('device', { keys: [deviceId], order: 'DESC', limit });
     const rows = await this.reader.all<{ seq: number; id: string; kind: string; active: number; received_at: number }>(
-      'SELECT seq, id, kind, active, received_at FROM events WHERE device_id = ? ORDER BY seq DESC LIMIT ?',
-      [deviceId, limit],
+      `SELECT e.seq, e.id, e.kind, e.active, e.received_at FROM (${seqs.sql}) t JOIN events e ON e.seq = t.seq ORDER BY e.seq DESC`,
+      seqs.params,
     );
     return rows.map((r) => ({ deviceId, seq: r.seq, id: r.id, kind: r.kind, active: r.active === 1, at: r.received_at }));
   }

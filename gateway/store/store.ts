@@ -9,6 +9,7 @@ import { Budget, type BudgetOptions } from './budget.ts';
 import { CommandStore } from './commands.ts';
 import { Db } from './db.ts';
 import { DeviceStateStore } from './devices.ts';
+import { WATERMARK_KEY } from './event-index.ts';
 import { EventStore } from './events.ts';
 import { migrate, SCHEMA_VERSION, SchemaTooNewError } from './migrations.ts';
 import { OutboxStore } from './outbox.ts';
@@ -57,11 +58,12 @@ export class Store {
     readonly writer: GroupCommitWriter,
     readonly recovery: Recovery | null,
     readonly uncleanShutdown: boolean,
+    indexedUpTo: number,
     opts: StoreOptions,
   ) {
     const onStored = opts.onStored ?? (() => {});
     this.budget = new Budget(writer, reader, opts.clock, { ...opts.budget, dir: dirname(file), file }, onStored);
-    this.events = new EventStore(writer, reader, this.budget, onStored);
+    this.events = new EventStore(writer, reader, this.budget, onStored, indexedUpTo);
     this.outbox = new OutboxStore(writer, reader, opts.clock, { maxAttempts: opts.outbox.maxAttempts, fairShare: opts.outbox.fairShare ?? 0.1 });
     this.alarms = new AlarmStore(writer, reader, opts.clock);
     this.commands = new CommandStore(writer, reader);
@@ -90,12 +92,13 @@ export class Store {
     const applied = await migrate(db);
     if (applied.length) log.info({ file, applied }, 'database schema migrated');
     const counters = await loadCounters(db);
+    const indexed = (await db.get<{ value: number }>(`SELECT value FROM meta WHERE key = ?`, [WATERMARK_KEY]))?.value ?? 0;
     const clean = await db.get<{ value: number }>(`SELECT value FROM meta WHERE key = 'clean_shutdown'`);
     const unclean = clean !== undefined && clean.value === 0;
     await db.run(`INSERT INTO meta (key, value) VALUES ('clean_shutdown', 0) ON CONFLICT (key) DO UPDATE SET value = 0`);
     const reader = await Db.open(file, { readonly: true });
     const writer = new GroupCommitWriter(db, counters, { ...opts.groupCommit, ...(opts.onCommit ? { onCommit: opts.onCommit } : {}) });
-    const store = new Store(file, db, reader, writer, recovery, unclean, opts);
+    const store = new Store(file, db, reader, writer, recovery, unclean, indexed, opts);
     if (recovery) {
       await store.events.append(boxEvent('storage_recovered', { movedTo: recovery.movedTo, reason: recovery.reason.slice(0, 512) }, opts.clock.now()), {
         forward: (e) => ({ lane: 'alarm', type: 'event', occurredAt: e.receivedAt, body: e }),

@@ -51,6 +51,17 @@ export interface WriteJob<T> {
   urgent?: boolean;
 }
 
+/**
+ * Upkeep that rides along in commits (the timelines' catch-up): asked once per
+ * commit, after the jobs are built, whether it has statements for this one.
+ */
+export interface CommitRider {
+  /** Statements for the commit about to be made (they run after its jobs' own), or null. */
+  due(counters: Readonly<Record<Counter, number>>): readonly Statement[] | null;
+  /** The commit that carried them is durable. */
+  committed(counters: Readonly<Record<Counter, number>>): void;
+}
+
 export interface CommitStats {
   jobs: number;
   rows: number;
@@ -88,6 +99,7 @@ export class GroupCommitWriter {
   private counters: Record<Counter, number>;
   private persisted: Record<Counter, number>;
   private sqlCache = new Map<string, string>();
+  private riders: CommitRider[] = [];
 
   constructor(
     private readonly db: Db,
@@ -96,6 +108,11 @@ export class GroupCommitWriter {
   ) {
     this.counters = { ...counters };
     this.persisted = { ...counters };
+  }
+
+  /** Add upkeep to the commits from now on. */
+  ride(rider: CommitRider): void {
+    this.riders.push(rider);
   }
 
   /** The last committed value of a counter. */
@@ -189,6 +206,7 @@ export class GroupCommitWriter {
     const sync = batch.some((p) => p.job.sync === 'full') ? 'full' : 'normal';
     let rows = 0;
     const plans: { p: Pending; plan: JobPlan<unknown> }[] = [];
+    const riding: CommitRider[] = [];
     let begun = false;
     try {
       if (sync !== this.sync) {
@@ -225,6 +243,12 @@ export class GroupCommitWriter {
           st.changes?.(r.changes);
         }
       }
+      for (const rider of this.riders) {
+        const upkeep = rider.due(this.counters);
+        if (!upkeep) continue;
+        riding.push(rider);
+        for (const st of upkeep) await this.db.run(st.sql, st.params);
+      }
       // The counters' high-water marks and COMMIT in one round trip (integers only, so literals are safe).
       const marks = (Object.keys(this.counters) as Counter[])
         .filter((c) => this.counters[c] !== this.persisted[c])
@@ -242,6 +266,7 @@ export class GroupCommitWriter {
       return true;
     }
     this.persisted = { ...this.counters };
+    for (const rider of riding) rider.committed(this.persisted);
     this.opts.onCommit?.({ jobs: plans.length, rows, durationMs: performance.now() - started, sync, ok: true });
     for (const { p, plan } of plans) p.resolve(plan.result);
     return true;

@@ -123,6 +123,11 @@ describe('schema and recovery', () => {
     store = await openStore(t.dir);
     const [e] = await store.events.read();
     expect(e).toMatchObject({ id: 'old-1', seq: 41, attrs: { zone: 1, zoneType: 'fire' } });
+    // The upgrade to version 8 put the rows already there on their device's timeline.
+    const check = await Db.open(file, { readonly: true });
+    expect(await check.all('SELECT device_id, seq FROM events_by_device')).toEqual([{ device_id: 'panel-1', seq: 41 }]);
+    await check.close();
+    expect(await store.events.read({ deviceIds: ['panel-1'] })).toMatchObject([{ id: 'old-1' }]);
     expect(await store.events.append(sampleEvent('motion', 'cam-1'))).toMatchObject({ seq: 42 });
     await store.devices.upsert([{ deviceId: 'cam-1', reachable: true, eventChannel: 'alive', lastSeen: 5 }]);
     expect(await store.devices.all()).toMatchObject([{ deviceId: 'cam-1', reachable: true }]);
