@@ -1,5 +1,5 @@
 import type { AppendResult } from '../core/driver.ts';
-import { LANES, laneIndex, laneOf, type DeviceEvent, type EventKind, type Lane, type StoredEvent } from '../core/events.ts';
+import { LANES, laneIndex, laneOf, rawExcerpt, type DeviceEvent, type EventKind, type Lane, type StoredEvent } from '../core/events.ts';
 import { uuidv7 } from '../core/ids.ts';
 import type { NewOutboxEntry } from '../core/outbox.ts';
 import type { Db } from './db.ts';
@@ -115,7 +115,8 @@ export function eventInsert(
   } as StoredEvent;
   if (event.source !== undefined) stored.source = event.source;
   if (event.initial !== undefined) stored.initial = event.initial;
-  if (event.raw !== undefined) stored.raw = event.raw;
+  // Bounded here, whoever appends: a device cannot bloat the store with its payloads.
+  if (event.raw !== undefined) stored.raw = rawExcerpt(event.raw)!;
   return {
     stored,
     insert: {
@@ -135,7 +136,7 @@ export function eventInsert(
         event.initial ? 1 : 0,
         grid,
         JSON.stringify(event.attrs),
-        event.raw ?? null,
+        stored.raw ?? null,
         dedupeKey,
       ],
     },

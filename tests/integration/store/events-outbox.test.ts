@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../gateway/core/clock.ts';
 import type { Store } from '../../../gateway/store/store.ts';
-import type { DeviceEvent, StoredEvent } from '../../../gateway/core/events.ts';
+import { RAW_EXCERPT_MAX, type DeviceEvent, type StoredEvent } from '../../../gateway/core/events.ts';
 import { openStore, sampleEvent, tempDir } from '../../helpers/store.ts';
 
 let t: ReturnType<typeof tempDir>;
@@ -88,6 +88,16 @@ describe('event store', () => {
     const [entry] = await store.outbox.next(10);
     expect(entry!.body).toEqual({ text, n: -0.25 });
     expect(entry!.occurredAt).toBe(8_640_000_000_000);
+  });
+
+  it('keeps at most a bounded excerpt of a device payload, whoever appends it', async () => {
+    store = await openStore(t.dir);
+    const e = { ...sampleEvent('smoke', 'hall-1'), raw: `{"t":"smoke","pad":"${'x'.repeat(5000)}"}` } as DeviceEvent;
+    const r = await store.events.append(e);
+    const [stored] = await store.events.read({ deviceIds: ['hall-1'] });
+    expect(stored!.raw).toHaveLength(RAW_EXCERPT_MAX);
+    expect(stored!.raw!.endsWith('…')).toBe(true);
+    expect(r.stored && r.seq).toBe(stored!.seq);
   });
 
   it('stores a resent device event once, even when the resend races the original or comes after a restart', async () => {
