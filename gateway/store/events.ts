@@ -5,7 +5,7 @@ import type { NewOutboxEntry } from '../core/outbox.ts';
 import type { Db } from './db.ts';
 import { outboxInsert } from './outbox.ts';
 import type { Budget } from './budget.ts';
-import { DEDUPE_LOOKUP, EventIndexer, timelineSeqs, type Timeline, type TimelineRead } from './event-index.ts';
+import { timelineSeqs, TimelineIndexer, type Timeline, type TimelineRead } from './event-index.ts';
 import type { Insert, TableSpec, GroupCommitWriter } from './writer.ts';
 
 export const EVENTS_TABLE: TableSpec = {
@@ -150,10 +150,8 @@ function asDuplicate(r: AppendResult): AppendResult {
 export class EventStore {
   /** Appends with a dedupe key that are not committed yet, so a resend racing its original waits for it. */
   private inFlight = new Map<string, Promise<AppendResult>>();
-  /** Dedupe keys to look up, gathered over one event-loop turn into one query. */
-  private screening: { deviceId: string; key: string; done: (found: { seq: number; id: string } | undefined) => void; fail: (e: unknown) => void }[] = [];
-  /** Keeps the timelines and dedupe keys indexed (event-index.ts). */
-  readonly indexes: EventIndexer;
+  /** Keeps the device and grid timelines indexed (event-index.ts). */
+  readonly timelines: TimelineIndexer;
 
   constructor(
     private readonly writer: GroupCommitWriter,
@@ -162,54 +160,35 @@ export class EventStore {
     private readonly onStored: (events: StoredEvent) => void,
     indexedUpTo: number,
   ) {
-    this.indexes = new EventIndexer(writer, indexedUpTo);
+    this.timelines = new TimelineIndexer(writer, indexedUpTo);
   }
 
   /**
    * Append one event durably: resolves after the commit that holds it. In the
    * alarm lane the commit is fsynced (synchronous=FULL). When the disk budget
    * sheds the event's lane, nothing is written, the shed is counted, and the
-   * result says so. With a dedupe key, an event already stored under the same
-   * (device, key) is not stored again: the result names the original.
+   * result says so.
    */
   async append(event: DeviceEvent, opts: AppendOptions = {}): Promise<AppendResult> {
     if (opts.dedupeKey === undefined) return this.appendNew(event, opts);
     const key = `${event.deviceId}\u0000${opts.dedupeKey}`;
     const pending = this.inFlight.get(key);
     if (pending) return asDuplicate(await pending);
-    // Held from the look-up to the commit: a resend arriving meanwhile waits for this one instead of looking too.
-    const run = this.lookUp(event.deviceId, opts.dedupeKey).then((found) =>
-      found ? ({ stored: false, reason: 'duplicate', seq: found.seq, id: found.id } as AppendResult) : this.appendNew(event, opts),
-    );
+    // Fast path: insert; the unique index (device_id, dedupe_key) refuses a resend, and only then is it looked up.
+    const run = this.appendNew(event, opts).catch(async (err: Error) => {
+      if (!/UNIQUE constraint failed: events\.device_id, events\.dedupe_key/.test(err.message)) throw err;
+      const found = await this.reader.get<{ seq: number; id: string }>('SELECT seq, id FROM events WHERE device_id = ? AND dedupe_key = ?', [
+        event.deviceId,
+        opts.dedupeKey,
+      ]);
+      if (!found) throw err;
+      return { stored: false, reason: 'duplicate', seq: found.seq, id: found.id } as AppendResult;
+    });
     this.inFlight.set(key, run);
     try {
       return await run;
     } finally {
       this.inFlight.delete(key);
-    }
-  }
-
-  /**
-   * The stored event with this device's key, if any. Look-ups of one turn of the event loop share a query on
-   * the reader (which sees every committed event): no unique index on `events` to maintain in every commit.
-   */
-  private lookUp(deviceId: string, key: string): Promise<{ seq: number; id: string } | undefined> {
-    return new Promise((done, fail) => {
-      if (this.screening.push({ deviceId, key, done, fail }) === 1) setImmediate(() => void this.screen());
-    });
-  }
-
-  private async screen(): Promise<void> {
-    const batch = this.screening;
-    this.screening = [];
-    try {
-      const rows = await this.reader.all<{ device_id: string; dedupe_key: string; seq: number; id: string }>(DEDUPE_LOOKUP, [
-        JSON.stringify(batch.map((b) => [b.deviceId, b.key])),
-      ]);
-      const found = new Map(rows.map((r) => [`${r.device_id}\u0000${r.dedupe_key}`, r]));
-      for (const b of batch) b.done(found.get(`${b.deviceId}\u0000${b.key}`));
-    } catch (err) {
-      for (const b of batch) b.fail(err);
     }
   }
 

@@ -1,4 +1,4 @@
-import { EVENT_INDEX_DDL } from './event-index.ts';
+import { TIMELINES_DDL } from './event-index.ts';
 import type { Db } from './db.ts';
 
 /**
@@ -323,8 +323,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 8,
-    name: 'device and grid timelines and dedupe keys indexed in bulk (event-index.ts)',
-    sql: EVENT_INDEX_DDL,
+    name: 'device and grid timelines indexed in bulk (event-index.ts)',
+    sql: TIMELINES_DDL,
   },
 ];
 

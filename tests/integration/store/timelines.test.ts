@@ -30,7 +30,7 @@ async function fill(s: Store, from = 0, n = N): Promise<void> {
   for (let i = from; i < from + n; i += 256) {
     await Promise.all(
       Array.from({ length: Math.min(256, from + n - i) }, (_, k) =>
-        s.events.append(sampleEvent(i + k === 7 ? 'zone_alarm' : 'access_granted', deviceOf(i + k)), { grid: gridOf(i + k), dedupeKey: `k-${i + k}` }),
+        s.events.append(sampleEvent(i + k === 7 ? 'zone_alarm' : 'access_granted', deviceOf(i + k)), { grid: gridOf(i + k) }),
       ),
     );
   }
@@ -102,40 +102,6 @@ describe('device and grid timelines', () => {
     expect(cursor).toBe(all.at(-1)!.seq);
   });
 
-  it('find a resent event by its device and key, indexed or still in the tail', async () => {
-    store = await openStore(t.dir);
-    await fill(store);
-    const indexed = await watermark();
-    const keyed = await raw!.all<{ seq: number; device_id: string; dedupe_key: string }>('SELECT seq, device_id, dedupe_key FROM events ORDER BY seq');
-    const old = keyed[10]!;
-    const recent = keyed.at(-3)!;
-    expect(old.seq).toBeLessThanOrEqual(indexed);
-    expect(recent.seq).toBeGreaterThan(indexed);
-    const resend = (r: { device_id: string; dedupe_key: string }) =>
-      store!.events.append(sampleEvent('access_granted', r.device_id), { dedupeKey: r.dedupe_key });
-    const results = await Promise.all([
-      resend(old),
-      resend(recent),
-      // Same key, another device: not a resend.
-      resend({ device_id: 'cam-9', dedupe_key: old.dedupe_key }),
-      resend({ device_id: old.device_id, dedupe_key: 'k-new' }),
-      resend({ device_id: old.device_id, dedupe_key: 'k-new' }),
-    ]);
-    expect(results.slice(0, 2)).toMatchObject([
-      { stored: false, reason: 'duplicate', seq: old.seq },
-      { stored: false, reason: 'duplicate', seq: recent.seq },
-    ]);
-    expect(results[2]).toMatchObject({ stored: true, seq: N + 1 });
-    expect(results[3]).toMatchObject({ stored: true, seq: N + 2 });
-    expect(results[4]).toMatchObject({ stored: false, reason: 'duplicate', seq: N + 2 });
-    // After the next catch-up the new key is found in the index too, and after a restart as well.
-    await store.events.indexes.catchUp();
-    await store.close();
-    store = await openStore(t.dir);
-    expect(await resend({ device_id: old.device_id, dedupe_key: 'k-new' })).toMatchObject({ stored: false, reason: 'duplicate', seq: N + 2 });
-    expect((await raw!.get<{ n: number }>('SELECT count(*) AS n FROM events'))!.n).toBe(N + 2);
-  });
-
   it('keep their place across a restart and lose the events retention removes', async () => {
     store = await openStore(t.dir);
     await fill(store);
@@ -147,7 +113,7 @@ describe('device and grid timelines', () => {
     await fill(store, N, CATCH_UP_ROWS);
     expect(await watermark()).toBeGreaterThan(before);
 
-    await store.events.indexes.catchUp();
+    await store.events.timelines.catchUp();
     const all = await everything(store);
     const door = all.filter((e) => e.deviceId === 'door-0').length;
     expect((await raw!.get<{ n: number }>(`SELECT count(*) AS n FROM events_by_device WHERE device_id = 'door-0'`))!.n).toBe(door);
