@@ -39,6 +39,7 @@ export class Ingest implements EventSink {
     // The store bounds the raw excerpt (eventInsert); no copy of the event here, one per message at full rate.
     const append: AppendOptions = { grid: device?.grid ?? null };
     if (opts.dedupeKey !== undefined) append.dedupeKey = opts.dedupeKey;
+    if (opts.resent) append.resent = true;
     if (forwarded) append.forward = (e: StoredEvent) => this.envelope(e, device);
     return this.o.store.events.append(event, append);
   }

@@ -157,7 +157,8 @@ export class MqttDriver implements Driver {
         if (!d.ok) return this.reject(r.device.id, msg, d.reason);
         for (let i = 0; i < d.events.length; i++) {
           // Acknowledged only after every event of the message is committed.
-          await this.o.sink.emit(d.events[i]!, { dedupeKey: d.events.length === 1 ? d.deviceEventId : `${d.deviceEventId}#${i}` });
+          const dedupeKey = d.events.length === 1 ? d.deviceEventId : `${d.deviceEventId}#${i}`;
+          await this.o.sink.emit(d.events[i]!, msg.dup ? { dedupeKey, resent: true } : { dedupeKey });
         }
         return;
       }

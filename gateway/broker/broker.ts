@@ -219,6 +219,7 @@ export class Broker implements Component, MqttTransport {
         payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
         qos: packet.qos,
         retain: packet.retain,
+        dup: packet.dup === true,
         receivedAt: this.o.clock.now(),
       });
       done(null);

@@ -16,6 +16,8 @@ export type AppendResult =
 export interface EmitOptions {
   /** The device's own id for this event; a second event with the same one from the same device is dropped. */
   dedupeKey?: string;
+  /** The device says it sends this again (MQTT DUP): likely stored already, so looked up before it is inserted. */
+  resent?: boolean;
 }
 
 /** A device payload the driver could not turn into an event. Kept, bounded, in the rejects table. */

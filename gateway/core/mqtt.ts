@@ -14,6 +14,8 @@ export interface InboundPublish {
   payload: Buffer;
   qos: 0 | 1 | 2;
   retain: boolean;
+  /** The MQTT DUP flag: the device sends this message again (it saw no PUBACK for it). */
+  dup: boolean;
   /** The box's receive time, epoch ms. */
   receivedAt: number;
 }

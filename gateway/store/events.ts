@@ -33,6 +33,11 @@ export const EVENTS_TABLE: TableSpec = {
 export interface AppendOptions {
   /** The device's own event id: a resent event with the same (device, key) is not stored twice. */
   dedupeKey?: string;
+  /**
+   * The device says this is a resend: looked up by its key first, so that a resend (common after the box
+   * restarts) does not fail the commit it shares with other appends and send them all one by one.
+   */
+  resent?: boolean;
   /** Grid code from the device registry (ingest enriches with it). */
   grid?: string | null;
   /** Forward upstream: build the outbox entry from the stored event; committed in the same transaction. */
@@ -174,16 +179,19 @@ export class EventStore {
     const key = `${event.deviceId}\u0000${opts.dedupeKey}`;
     const pending = this.inFlight.get(key);
     if (pending) return asDuplicate(await pending);
-    // Fast path: insert; the unique index (device_id, dedupe_key) refuses a resend, and only then is it looked up.
-    const run = this.appendNew(event, opts).catch(async (err: Error) => {
-      if (!/UNIQUE constraint failed: events\.device_id, events\.dedupe_key/.test(err.message)) throw err;
-      const found = await this.reader.get<{ seq: number; id: string }>('SELECT seq, id FROM events WHERE device_id = ? AND dedupe_key = ?', [
-        event.deviceId,
-        opts.dedupeKey,
-      ]);
-      if (!found) throw err;
-      return { stored: false, reason: 'duplicate', seq: found.seq, id: found.id } as AppendResult;
-    });
+    const original = (): Promise<{ seq: number; id: string } | undefined> =>
+      this.reader.get<{ seq: number; id: string }>('SELECT seq, id FROM events WHERE device_id = ? AND dedupe_key = ?', [event.deviceId, opts.dedupeKey]);
+    const duplicateOf = (found: { seq: number; id: string }): AppendResult => ({ stored: false, reason: 'duplicate', seq: found.seq, id: found.id });
+    // A fresh event is inserted at once: the unique index (device_id, dedupe_key) refuses a resend, and only then is it
+    // looked up. One the device marks as resent is looked up first.
+    const insert = () =>
+      this.appendNew(event, opts).catch(async (err: Error) => {
+        if (!/UNIQUE constraint failed: events\.device_id, events\.dedupe_key/.test(err.message)) throw err;
+        const found = await original();
+        if (!found) throw err;
+        return duplicateOf(found);
+      });
+    const run = opts.resent ? original().then((found) => (found ? duplicateOf(found) : insert())) : insert();
     this.inFlight.set(key, run);
     try {
       return await run;

@@ -89,7 +89,12 @@ describe('broker: what a device may publish and subscribe', () => {
     expect(acked).toBe(false);
     release();
     await p;
-    expect(inbound).toMatchObject([{ principal: { kind: 'device', id: 'panel-1' }, topic: 'sw/v1/panel-1/event', qos: 1 }]);
+    expect(inbound).toMatchObject([{ principal: { kind: 'device', id: 'panel-1' }, topic: 'sw/v1/panel-1/event', qos: 1, dup: false }]);
+    // A device that re-delivers sets DUP (MQTT 3.1.1 §3.3.1.1; mqtt.js only when told to): the store looks those up first.
+    await new Promise<void>((resolve, reject) =>
+      c.publish('sw/v1/panel-1/event', '{"id":"1","type":"heartbeat"}', { qos: 1, dup: true }, (err) => (err ? reject(err) : resolve())),
+    );
+    expect(inbound.map((m) => m.dup)).toEqual([false, true]);
   });
 
   it('does not PUBACK when the handler fails: the connection drops and the device resends the same message', async () => {

@@ -114,6 +114,30 @@ describe('event store', () => {
     expect((await store.events.read()).length).toBe(2);
   });
 
+  it('looks up a resend the device marks as such first, so it does not fail the commit its neighbours share', async () => {
+    const commits: { jobs: number; ok: boolean }[] = [];
+    store = await openStore(t.dir, { onCommit: (c) => commits.push({ jobs: c.jobs, ok: c.ok }) });
+    const s = store;
+    await s.events.append(sampleEvent('door_forced', 'door-1'), { dedupeKey: 'd1-1' });
+    const burst = (resent: boolean, from: number) =>
+      Promise.all([
+        s.events.append(sampleEvent('door_forced', 'door-1'), { dedupeKey: 'd1-1', resent }),
+        ...Array.from({ length: 50 }, (_, i) => s.events.append(sampleEvent('access_granted', `door-${i}`), { dedupeKey: `n-${from + i}` })),
+      ]);
+    commits.length = 0;
+    const marked = await burst(true, 0);
+    expect(marked[0]).toMatchObject({ stored: false, reason: 'duplicate', seq: 1 });
+    expect(marked.slice(1).every((r) => r.stored)).toBe(true);
+    expect(commits.filter((c) => !c.ok)).toEqual([]);
+    // Unmarked, the same resend fails the shared commit, which is then retried job by job: it still works, slowly.
+    commits.length = 0;
+    const unmarked = await burst(false, 100);
+    expect(unmarked[0]).toMatchObject({ stored: false, reason: 'duplicate', seq: 1 });
+    expect(unmarked.slice(1).every((r) => r.stored)).toBe(true);
+    expect(commits.filter((c) => !c.ok).length).toBeGreaterThan(0);
+    expect(commits.length).toBeGreaterThan(50);
+  });
+
   it('survives a close and reopen with sequences continuing where they stopped', async () => {
     store = await openStore(t.dir);
     for (let i = 0; i < 5; i++) await store.events.append(sampleEvent('motion', 'cam-1'));
