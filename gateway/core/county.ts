@@ -141,7 +141,7 @@ export interface StatsReport {
 }
 
 export interface Uptime {
-  /** Share of observed time the device was online, 0..1; null when not observed in the window. */
+  /** Share of observed time the device was in service (online, event channel not lost; core/uptime.ts), 0..1; null when not observed in the window. */
   last24h: number | null;
   last30d: number | null;
 }

@@ -1,6 +1,8 @@
 import { ALARM_CATEGORIES, type AlarmCategory } from '../core/alarm.ts';
 import { AlarmTallier, type ReportAlarm } from '../core/alarm-figures.ts';
 import type { AlarmStats, StatsReport, Uptime } from '../core/county.ts';
+import type { DeviceHealth } from '../core/driver.ts';
+import { inService, serviceShare, type ServiceChange } from '../core/uptime.ts';
 import { alarmsOpenedIn } from './alarm-report.ts';
 import type { Db } from './db.ts';
 
@@ -32,43 +34,33 @@ export class CountyStats {
     };
   }
 
-  /** Share of observed time online over the last 24 h and 30 d, per device; unknown stretches (box off, not yet seen) are left out. */
+  /** Share of observed time in service (core/uptime.ts) over the last 24 h and 30 d, per device; unknown stretches (box off, not yet seen) are left out. */
   async uptime(deviceIds: readonly string[], now: number): Promise<Map<string, Uptime>> {
     const since = now - 30 * DAY;
-    const rows = await this.reader.all<{ device_id: string; at: number; online: number | null }>(
-      `SELECT device_id, at, online FROM device_transitions WHERE at >= ?
+    const rows = await this.reader.all<{ device_id: string; at: number; online: number | null; event_channel: DeviceHealth['eventChannel'] }>(
+      `SELECT device_id, at, online, event_channel FROM device_transitions WHERE at >= ?
        UNION ALL
-       SELECT device_id, at, online FROM device_transitions WHERE seq IN (SELECT MAX(seq) FROM device_transitions WHERE at < ? GROUP BY device_id)
+       SELECT device_id, at, online, event_channel FROM device_transitions WHERE seq IN (SELECT MAX(seq) FROM device_transitions WHERE at < ? GROUP BY device_id)
        ORDER BY device_id, at`,
       [since, since],
     );
-    const per = new Map<string, { at: number; online: number | null }[]>();
+    const per = new Map<string, ServiceChange[]>();
     for (const r of rows) {
       const l = per.get(r.device_id) ?? [];
-      l.push(r);
+      l.push({ at: r.at, inService: inService(r.online === null ? null : r.online === 1, r.event_channel) });
       per.set(r.device_id, l);
     }
+    const share = (changes: readonly ServiceChange[], from: number) => {
+      const r = serviceShare(changes, from, now).ratio;
+      return r === null ? null : Math.round(r * 10_000) / 10_000;
+    };
     const out = new Map<string, Uptime>();
     for (const id of deviceIds) {
       const t = per.get(id) ?? [];
-      out.set(id, { last24h: share(t, now - DAY, now), last30d: share(t, since, now) });
+      out.set(id, { last24h: share(t, now - DAY), last30d: share(t, since) });
     }
     return out;
   }
-}
-
-function share(transitions: { at: number; online: number | null }[], from: number, to: number): number | null {
-  let on = 0;
-  let seen = 0;
-  for (let i = 0; i < transitions.length; i++) {
-    const t = transitions[i]!;
-    const start = Math.max(from, t.at);
-    const end = Math.min(to, transitions[i + 1]?.at ?? to);
-    if (end <= start || t.online === null) continue;
-    seen += end - start;
-    if (t.online === 1) on += end - start;
-  }
-  return seen > 0 ? Math.round((on / seen) * 10_000) / 10_000 : null;
 }
 
 function figures(alarms: readonly ReportAlarm[], from: number, to: number): AlarmStats {

@@ -6,7 +6,12 @@ import type { DeviceInfo } from '../../../gateway/core/county.ts';
 import type { DeviceHealth } from '../../../gateway/core/driver.ts';
 import { CountyStores } from '../../../gateway/store/county.ts';
 import type { Store } from '../../../gateway/store/store.ts';
-import { openStore, silentLog, tempDir } from '../../helpers/store.ts';
+import type { DeviceEvent } from '../../../gateway/core/events.ts';
+import { inService, serviceShare } from '../../../gateway/core/uptime.ts';
+import { uptime } from '../../../gateway/panel/uptime.ts';
+import { Db } from '../../../gateway/store/db.ts';
+import { PanelQueries } from '../../../gateway/store/panel-queries.ts';
+import { openStore, sampleEvent, silentLog, tempDir } from '../../helpers/store.ts';
 
 const HOUR = 3_600_000;
 let cleanups: (() => Promise<void> | void)[] = [];
@@ -156,5 +161,57 @@ describe('heartbeat (fake clock)', () => {
     expect(beats[1]).toMatchObject({ loss: { sinceLast: { shed: 3, evicted: 0 }, total: { shed: 3, evicted: 0 } } });
     expect(beats[1]!.lanes).toContainEqual({ lane: 'record', depth: 1, oldestUnsentAgeSeconds: 60 });
     expect(beats[2]).toMatchObject({ loss: { sinceLast: { shed: 0, evicted: 0 }, total: { shed: 3, evicted: 0 } } });
+  });
+});
+
+describe('uptime: one definition for the panel and the county', () => {
+  it('counts offline and a lost event channel as down, and both sides give the same share for the same history', async () => {
+    const t = tempDir('shouwang-uptime-');
+    cleanups.push(() => t.cleanup());
+    const clock = new FakeClock();
+    const { store, county } = await open(t.dir, clock);
+    const start = clock.now();
+    const camera = { deviceId: 'cam-1', gbId: null, kind: 'onvif_camera', grid: 'g1', lastSeen: null, detail: null } as const;
+    // In service at first; its event channel lost 6..9 h; offline 12..15 h; the window ends at 24 h.
+    const history: [number, boolean, 'alive' | 'lost', { kind: 'device_offline' | 'event_channel_lost'; active: boolean } | null][] = [
+      [0, true, 'alive', null],
+      [6, true, 'lost', { kind: 'event_channel_lost', active: true }],
+      [9, true, 'alive', { kind: 'event_channel_lost', active: false }],
+      [12, false, 'alive', { kind: 'device_offline', active: true }],
+      [15, true, 'alive', { kind: 'device_offline', active: false }],
+    ];
+    for (const [h, online, eventChannel, health] of history) {
+      const at = start + h * HOUR;
+      await county.push.record([{ ...camera, online, eventChannel, at }], [false]);
+      if (health) await store.events.append({ ...sampleEvent(health.kind, 'cam-1', at), active: health.active, attrs: {} } as DeviceEvent);
+    }
+    clock.advance(24 * HOUR);
+    const now = clock.now();
+    const countySide = (await county.port().uptime(['cam-1'])).get('cam-1')!.last24h;
+    const reader = await Db.open(store.file, { readonly: true });
+    cleanups.push(() => reader.close());
+    const panelSide = uptime(await new PanelQueries(reader).healthEvents('cam-1', now - 24 * HOUR, now), now - 24 * HOUR, now).ratio;
+    expect(countySide).toBe(0.75);
+    expect(panelSide).toBe(0.75);
+  });
+
+  it('leaves unknown time out of the share and says null when nothing was observed', () => {
+    expect(serviceShare([], 0, 10).ratio).toBeNull();
+    expect(serviceShare([{ at: 0, inService: null }], 0, 10).ratio).toBeNull();
+    // Up 2, unknown 4 (the box was off), down 2, up 2: 4 of 8 observed.
+    const r = serviceShare(
+      [
+        { at: 0, inService: true },
+        { at: 2, inService: null },
+        { at: 6, inService: false },
+        { at: 8, inService: true },
+      ],
+      0,
+      10,
+    );
+    expect(r).toEqual({ upMs: 4, downMs: 2, ratio: 4 / 6 });
+    expect(inService(true, 'lost')).toBe(false);
+    expect(inService(true, 'n/a')).toBe(true);
+    expect(inService(null, 'alive')).toBeNull();
   });
 });
