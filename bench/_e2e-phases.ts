@@ -7,7 +7,7 @@
  * Not a benchmark of its own (files starting with `_` are helpers).
  */
 import { cpus } from 'node:os';
-import { boxJiffies, cpuSeconds, type Child, type Msg } from './ingest.ts';
+import { boxJiffies, cpuSeconds, type Child, type Msg } from './_proc.ts';
 import { rate, round } from './_report.ts';
 
 /** Slack on top of a phase's own seconds (the load generators drain PUBACKs for up to 15 s). */

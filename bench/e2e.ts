@@ -48,7 +48,7 @@ import {
   type Saturation,
   type System,
 } from './_e2e-phases.ts';
-import { Child, memMb } from './ingest.ts';
+import { Child, memMb } from './_proc.ts';
 import { fmt, round, table } from './_report.ts';
 
 const TOKEN = 'bench-e2e-county-token';
@@ -190,7 +190,7 @@ export async function main(args: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const child = (name: string, script: string, argv: string[], flags: string[] = []) => {
-    const c = new Child(name, script, argv, flags);
+    const c = Child.node(name, script, argv, flags);
     children.push(c);
     return c;
   };

@@ -25,15 +25,13 @@
  * sizing), --no-production-flags leaves out those of the production start (both brokers). The table also says how much CPU other processes took meanwhile: on a busy box the
  * figures are skewed. Every wait is bounded.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os, { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import sqlite3 from 'sqlite3';
 import { DB_NAME } from '../gateway/store/store.ts';
 import { tempDir } from '../tests/helpers/store.ts';
+import { boxJiffies, Child, cpuSeconds, memMb, type Mem, type Msg } from './_proc.ts';
 import { ensureBuild, productionStart, type BuildState } from './_production.ts';
 import { fmt, percentile, rate, round, table } from './_report.ts';
 
@@ -115,138 +113,6 @@ function parseArgs(args: string[]): Options {
   return opts;
 }
 
-// ---------------------------------------------------------------- child processes
-
-export type Msg = Record<string, unknown>;
-
-/** A child speaking JSON lines on stdout; stderr is kept (tail) and the first lines forwarded. A `.ts` script runs under tsx, a `.js` one (dist/) under plain node. */
-export class Child {
-  readonly proc: ChildProcess;
-  private queue: Msg[] = [];
-  private waiter: ((m: Msg | Error) => void) | null = null;
-  private exited: string | null = null;
-  private stderrTail = '';
-  private forwarded = 0;
-
-  constructor(
-    readonly name: string,
-    script: string,
-    args: string[],
-    nodeFlags: string[] = [],
-    env: Record<string, string> = {},
-  ) {
-    const run = script.endsWith('.js') ? [join(root, script)] : ['--import', 'tsx', join(here, script)];
-    this.proc = spawn(process.execPath, [...nodeFlags, ...run, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    createInterface({ input: this.proc.stdout! }).on('line', (line) => {
-      let m: Msg;
-      try {
-        m = JSON.parse(line) as Msg;
-      } catch {
-        return void process.stderr.write(`[${this.name}] ${line}\n`);
-      }
-      if (this.waiter) this.waiter(m);
-      else this.queue.push(m);
-    });
-    createInterface({ input: this.proc.stderr! }).on('line', (line) => {
-      this.stderrTail = (this.stderrTail + line + '\n').slice(-4000);
-      if (this.forwarded++ < 20) process.stderr.write(`[${this.name}] ${line}\n`);
-    });
-    this.proc.stdin!.on('error', () => {});
-    this.proc.on('close', (code, signal) => {
-      this.exited = `exited (${signal ?? code})`;
-      this.waiter?.(new Error(`${this.name} ${this.exited}${this.stderrTail ? `: ${this.stderrTail.trim().split('\n').slice(-3).join(' | ')}` : ''}`));
-    });
-  }
-
-  get pid(): number {
-    return this.proc.pid ?? 0;
-  }
-
-  get alive(): boolean {
-    return this.exited === null && this.proc.exitCode === null && this.proc.signalCode === null;
-  }
-
-  send(o: object): void {
-    if (this.alive) this.proc.stdin!.write(JSON.stringify(o) + '\n');
-  }
-
-  /** The next JSON line, or an error on timeout or exit. */
-  next(timeoutMs: number, what: string): Promise<Msg> {
-    const queued = this.queue.shift();
-    if (queued) return Promise.resolve(queued);
-    if (!this.alive) return Promise.reject(new Error(`${this.name} ${this.exited ?? 'is gone'} while waiting for ${what}`));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiter = null;
-        reject(new Error(`${this.name}: no answer for ${what} within ${Math.round(timeoutMs / 1000)} s`));
-      }, timeoutMs);
-      this.waiter = (m) => {
-        clearTimeout(timer);
-        this.waiter = null;
-        if (m instanceof Error) reject(m);
-        else resolve(m);
-      };
-    });
-  }
-
-  /** SIGTERM, wait up to `ms` for the exit, then SIGKILL. */
-  async stop(ms: number): Promise<void> {
-    if (!this.alive) return;
-    const gone = new Promise<void>((r) => this.proc.once('exit', () => r()));
-    this.proc.kill('SIGTERM');
-    await Promise.race([gone, new Promise((r) => setTimeout(r, ms))]);
-    if (this.alive) {
-      this.proc.kill('SIGKILL');
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 2000))]);
-    }
-  }
-
-  kill(): void {
-    if (this.alive) this.proc.kill('SIGKILL');
-  }
-}
-
-// ---------------------------------------------------------------- /proc
-
-const CLK_TCK = (() => {
-  try {
-    const v = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-    return Number.isFinite(v) && v > 0 ? v : 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** utime + stime of a process, in seconds (all its threads). */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // after "pid (comm) ", field 3 (state) is f[0]; utime is field 14, stime field 15
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-
-export interface Mem {
-  hwm: number;
-  rss: number;
-  anon: number;
-  file: number;
-}
-
-/** Busy and total jiffies of the whole box (all CPUs), from /proc/stat. */
-export function boxJiffies(): { busy: number; total: number } {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = f.reduce((a, b) => a + b, 0);
-  const idle = (f[3] ?? 0) + (f[4] ?? 0); // idle + iowait
-  return { busy: total - idle, total };
-}
-
-/** VmHWM (peak RSS), VmRSS and its anonymous and file-backed parts, in MB. */
-export function memMb(pid: number): Mem {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const mb = (key: string) => round(Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024, 1);
-  return { hwm: mb('VmHWM'), rss: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile') };
-}
-
 // ---------------------------------------------------------------- helpers
 
 const num = (m: Msg, k: string): number => (typeof m[k] === 'number' ? (m[k] as number) : 0);
@@ -321,7 +187,7 @@ async function runAgainst(
   const nodeFlags = ['--expose-gc', ...opts.prodFlags];
   if (kind === 'gateway') nodeFlags.push(...(opts.profile ? ['--cpu-prof', '--cpu-prof-dir', opts.profile] : []), ...opts.gatewayFlags);
   const t0 = performance.now();
-  const server = new Child(
+  const server = Child.node(
     kind,
     'dist/bench/_ingest-gateway.js',
     kind === 'bare' ? ['--bare'] : ['--data', dataDir!, '--devices', String(N)],
@@ -341,7 +207,7 @@ async function runAgainst(
   for (let i = 0; i < LOADERS; i++) {
     const from = i * per;
     const count = Math.max(0, Math.min(per, N - from));
-    const c = new Child(`load-${i + 1}`, '_ingest-load.ts', ['--port', String(port), '--from', String(from), '--count', String(count)]);
+    const c = Child.node(`load-${i + 1}`, '_ingest-load.ts', ['--port', String(port), '--from', String(from), '--count', String(count)]);
     children.push(c);
     loads.push(c);
   }

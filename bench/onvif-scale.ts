@@ -24,7 +24,7 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../tests/helpers/store.ts';
-import { boxJiffies, Child, cpuSeconds, memMb, type Msg } from './_onvif-proc.ts';
+import { boxJiffies, Child, cpuSeconds, memMb, type Msg } from './_proc.ts';
 import { noPeaks, type MemoryPeaks } from './_memory-peaks.ts';
 import { ensureBuild, productionStart } from './_production.ts';
 import { fmt, percentile, round, table } from './_report.ts';

@@ -1,10 +1,19 @@
-/** Child processes speaking JSON lines, and /proc readings, for the ONVIF scale benchmark (and /proc for ingest). */
+/** Child processes that speak JSON lines, and /proc readings: what the multi-process benchmarks share. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
 
 export type Msg = Record<string, unknown>;
 
+/**
+ * A child process speaking JSON lines on stdout (other stdout lines are passed to our stderr); its stderr is
+ * kept (the tail, for the error when it exits) and the first lines forwarded.
+ */
 export class Child {
   readonly proc: ChildProcess;
   private lines: Msg[] = [];
@@ -12,6 +21,12 @@ export class Child {
   private exited: string | null = null;
   private stderrTail = '';
   private forwarded = 0;
+
+  /** A bench script: a `.ts` one (relative to bench/) under tsx, a `.js` one (dist/, relative to the project) under plain node. */
+  static node(name: string, script: string, args: string[], nodeFlags: string[] = [], env: Record<string, string> = {}): Child {
+    const run = script.endsWith('.js') ? [join(root, script)] : ['--import', 'tsx', join(here, script)];
+    return new Child(name, process.execPath, [...nodeFlags, ...run, ...args], root, env);
+  }
 
   constructor(
     readonly name: string,
@@ -26,7 +41,7 @@ export class Child {
       try {
         m = JSON.parse(line) as Msg;
       } catch {
-        return;
+        return void process.stderr.write(`[${this.name}] ${line}\n`);
       }
       const w = this.waiters.findIndex((x) => x.pred(m));
       if (w >= 0) this.waiters.splice(w, 1)[0]!.resolve(m);
@@ -39,7 +54,8 @@ export class Child {
     this.proc.stdin!.on('error', () => {});
     this.proc.on('close', (code, signal) => {
       this.exited = `exited (${signal ?? code})`;
-      for (const w of this.waiters.splice(0)) w.reject(new Error(`${this.name} ${this.exited}: ${this.stderrTail.trim().split('\n').slice(-3).join(' | ')}`));
+      const tail = this.stderrTail ? `: ${this.stderrTail.trim().split('\n').slice(-3).join(' | ')}` : '';
+      for (const w of this.waiters.splice(0)) w.reject(new Error(`${this.name} ${this.exited}${tail}`));
     });
   }
 
@@ -51,11 +67,12 @@ export class Child {
     return this.exited === null && this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
-  send(line: string): void {
-    if (this.alive) this.proc.stdin!.write(line + '\n');
+  /** One line to the child's stdin: an object as JSON, a string as it is. */
+  send(message: object | string): void {
+    if (this.alive) this.proc.stdin!.write(`${typeof message === 'string' ? message : JSON.stringify(message)}\n`);
   }
 
-  /** The next JSON line matching `pred` (bounded wait). */
+  /** The next JSON line matching `pred`, or an error on timeout or exit. */
   wait(pred: (m: Msg) => boolean, timeoutMs: number, what: string): Promise<Msg> {
     const i = this.lines.findIndex(pred);
     if (i >= 0) return Promise.resolve(this.lines.splice(i, 1)[0]!);
@@ -74,13 +91,18 @@ export class Child {
       };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
-        reject(new Error(`${this.name}: no ${what} within ${Math.round(timeoutMs / 1000)} s`));
+        reject(new Error(`${this.name}: no answer for ${what} within ${Math.round(timeoutMs / 1000)} s`));
       }, timeoutMs);
       this.waiters.push(w);
     });
   }
 
-  /** SIGTERM, wait up to `ms`, then SIGKILL. */
+  /** The next JSON line, whatever it is. */
+  next(timeoutMs: number, what: string): Promise<Msg> {
+    return this.wait(() => true, timeoutMs, what);
+  }
+
+  /** SIGTERM, wait up to `ms` for the exit, then SIGKILL. */
   async stop(ms: number): Promise<void> {
     if (!this.alive) return;
     const gone = new Promise<void>((r) => this.proc.once('close', () => r()));
@@ -90,6 +112,10 @@ export class Child {
       this.proc.kill('SIGKILL');
       await Promise.race([gone, new Promise((r) => setTimeout(r, 2000))]);
     }
+  }
+
+  kill(): void {
+    if (this.alive) this.proc.kill('SIGKILL');
   }
 }
 
@@ -102,23 +128,32 @@ const CLK_TCK = (() => {
   }
 })();
 
-/** utime + stime of a process (all threads), seconds. */
+/** utime + stime of a process, in seconds (all its threads). */
 export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // after "pid (comm) ", field 3 (state) is f[0]; utime is field 14, stime field 15
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
 }
 
-/** Busy and total jiffies of the whole box. */
+/** Busy and total jiffies of the whole box (all CPUs), from /proc/stat. */
 export function boxJiffies(): { busy: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
   const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - (f[3] ?? 0) - (f[4] ?? 0), total };
+  const idle = (f[3] ?? 0) + (f[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
 }
 
-/** VmHWM (peak) and VmRSS of a process, MB. */
-export function memMb(pid: number): { hwm: number; rss: number } {
+export interface Mem {
+  hwm: number;
+  rss: number;
+  anon: number;
+  file: number;
+}
+
+/** VmHWM (peak RSS), VmRSS and its anonymous and file-backed parts, in MB. */
+export function memMb(pid: number): Mem {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const mb = (key: string) => Math.round((Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024) * 10) / 10;
-  return { hwm: mb('VmHWM'), rss: mb('VmRSS') };
+  return { hwm: mb('VmHWM'), rss: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile') };
 }
