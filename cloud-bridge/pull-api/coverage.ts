@@ -1,5 +1,5 @@
 import type { DeviceInfo } from '../../gateway/core/county.ts';
-import { checkCoverage, PER_ADMIN_VILLAGE, PER_NATURAL_VILLAGE, type CoverageVillage } from '../../gateway/core/coverage.ts';
+import { checkCoverage, type CoverageRule, type CoverageVillage } from '../../gateway/core/coverage.ts';
 
 export interface SiteInfo {
   boxId: string;
@@ -10,7 +10,7 @@ export interface SiteInfo {
 
 export interface Coverage {
   site: { name: string; divisionCode: string; kind: string };
-  rule: { text: string; counts: 'camera_points' | 'intersection_camera_points'; required: number } | null;
+  rule: CoverageRule | null;
   total: Counts & { byPoint: Record<string, number> };
   compliant: boolean | null;
   compliantOnline: boolean | null;
@@ -52,17 +52,6 @@ export function coverage(
     };
   };
   const total = count(cams);
-  const rule =
-    site.kind === 'admin_village'
-      ? { text: '行政村: at least 5 camera points (每个行政村不少于5个监控点)', counts: 'camera_points' as const, required: PER_ADMIN_VILLAGE }
-      : site.kind === 'natural_village'
-        ? {
-            text: '自然村: at least 2 camera points at the main intersections (自然村主要路口不少于2个监控点)',
-            counts: 'intersection_camera_points' as const,
-            required: PER_NATURAL_VILLAGE,
-          }
-        : null;
-  const have = rule ? (rule.counts === 'camera_points' ? total.cameras : total.intersectionCameras) : null;
   const check = checkCoverage(
     site.kind,
     cams.map((c) => ({ id: c.id, name: c.name, point: c.place.point })),
@@ -77,11 +66,11 @@ export function coverage(
   );
   return {
     site: { name: site.name, divisionCode: site.divisionCode, kind: site.kind },
-    rule,
+    rule: check.rule,
     total,
     compliant: check.ruleApplies ? check.ok : null,
     compliantOnline: onlineCheck.ruleApplies ? onlineCheck.ok : null,
-    missing: rule && have !== null ? Math.max(0, rule.required - have) : null,
+    missing: check.missing,
     grids: grids.map((g) => ({ grid: g.code, name: g.name, ...count(cams.filter((c) => c.grid === g.code)) })),
     villages: check.villages.map((v, i) => ({
       id: v.id,

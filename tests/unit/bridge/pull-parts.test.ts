@@ -58,6 +58,8 @@ describe('coverage', () => {
     ];
     const west = coverage(site, grids, devices, villages, () => true);
     expect(west.compliant).toBe(false);
+    // The site has its 5 points; 西组 needs one more intersection camera.
+    expect(west.missing).toBe(1);
     expect(west.villages.map((v) => [v.name, v.intersectionCameras, v.compliant])).toEqual([
       ['东组', 2, true],
       ['西组', 1, false],

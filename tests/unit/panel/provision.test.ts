@@ -45,10 +45,18 @@ describe('coverage: 5 camera points per 行政村, 2 at each 自然村 main inte
       '3 camera point(s), an administrative village needs at least 5 (行政村不少于5路)',
     ]);
     expect(r.villages[0]).toMatchObject({ atIntersection: 1, ok: false });
+    // Two more points for the village's 5 (one of them at 东庄's intersection covers its shortfall too).
+    expect(r.missing).toBe(2);
+    const more = coverage(village([cam('c1', 'gate'), cam('c2', 'gate'), cam('c3', 'gate'), cam('c4', 'gate'), cam('c5', 'gate')]), [
+      { id: 'v1', name: '东庄', cameras: ['c1'] },
+      { id: 'v2', name: '西庄', cameras: ['c2'] },
+    ]);
+    // 5 points, but 4 intersection cameras still to add for the two natural villages.
+    expect(more.missing).toBe(4);
   });
 
   it('does not apply the village rule to an urban estate', () => {
-    expect(coverage(smallSite(), [])).toMatchObject({ ruleApplies: false, ok: true, required: null });
+    expect(coverage(smallSite(), [])).toMatchObject({ ruleApplies: false, rule: null, ok: true, required: null, missing: null });
   });
 });
 
