@@ -16,6 +16,9 @@ describe('ids', () => {
     // a clock that steps back never makes an id sort before an earlier one
     const later = uuidv7(1_700_000_000_000);
     expect(later > ids.at(-1)!).toBe(true);
+    // all 48 bits of the time: 2033 and the last millisecond a UUIDv7 can hold
+    expect(uuidv7Time(uuidv7(2_000_000_000_000))).toBe(2_000_000_000_000);
+    expect(uuidv7(2 ** 48 - 1).slice(0, 13)).toBe('ffffffff-ffff');
   });
 });
 
