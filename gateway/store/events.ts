@@ -148,6 +148,8 @@ export function eventInsert(
   };
 }
 
+const DEDUPE_CONFLICT = /UNIQUE constraint failed: events\.device_id, events\.dedupe_key/;
+
 function asDuplicate(r: AppendResult): AppendResult {
   return r.stored ? { stored: false, reason: 'duplicate', seq: r.seq, id: r.id } : r;
 }
@@ -179,25 +181,36 @@ export class EventStore {
     const key = `${event.deviceId}\u0000${opts.dedupeKey}`;
     const pending = this.inFlight.get(key);
     if (pending) return asDuplicate(await pending);
-    const original = (): Promise<{ seq: number; id: string } | undefined> =>
-      this.reader.get<{ seq: number; id: string }>('SELECT seq, id FROM events WHERE device_id = ? AND dedupe_key = ?', [event.deviceId, opts.dedupeKey]);
-    const duplicateOf = (found: { seq: number; id: string }): AppendResult => ({ stored: false, reason: 'duplicate', seq: found.seq, id: found.id });
-    // A fresh event is inserted at once: the unique index (device_id, dedupe_key) refuses a resend, and only then is it
-    // looked up. One the device marks as resent is looked up first.
-    const insert = () =>
-      this.appendNew(event, opts).catch(async (err: Error) => {
-        if (!/UNIQUE constraint failed: events\.device_id, events\.dedupe_key/.test(err.message)) throw err;
-        const found = await original();
-        if (!found) throw err;
-        return duplicateOf(found);
-      });
-    const run = opts.resent ? original().then((found) => (found ? duplicateOf(found) : insert())) : insert();
+    const run = this.appendOnce(event, opts, opts.dedupeKey);
     this.inFlight.set(key, run);
     try {
       return await run;
     } finally {
       this.inFlight.delete(key);
     }
+  }
+
+  /**
+   * A fresh event is inserted at once: the unique index (device_id, dedupe_key) refuses a resend, and only then
+   * is the original looked up. One the device marks as resent is looked up first.
+   */
+  private async appendOnce(event: DeviceEvent, opts: AppendOptions, dedupeKey: string): Promise<AppendResult> {
+    if (opts.resent) {
+      const found = await this.original(event.deviceId, dedupeKey);
+      if (found) return { stored: false, reason: 'duplicate', seq: found.seq, id: found.id };
+    }
+    try {
+      return await this.appendNew(event, opts);
+    } catch (err) {
+      if (!(err instanceof Error) || !DEDUPE_CONFLICT.test(err.message)) throw err;
+      const found = await this.original(event.deviceId, dedupeKey);
+      if (!found) throw err;
+      return { stored: false, reason: 'duplicate', seq: found.seq, id: found.id };
+    }
+  }
+
+  private original(deviceId: string, dedupeKey: string): Promise<{ seq: number; id: string } | undefined> {
+    return this.reader.get<{ seq: number; id: string }>('SELECT seq, id FROM events WHERE device_id = ? AND dedupe_key = ?', [deviceId, dedupeKey]);
   }
 
   private async appendNew(event: DeviceEvent, opts: AppendOptions): Promise<AppendResult> {
