@@ -98,25 +98,39 @@ export function timelineSeqs(timeline: Timeline, r: TimelineRead): { sql: string
  * and costs no commit of its own.
  */
 export class TimelineIndexer implements CommitRider {
+  /** Why the last catch-up failed, until one succeeds. */
+  lastError: string | null = null;
+
+  /**
+   * @param since the events counter at the last catch-up (or failed try): the next is due CATCH_UP_ROWS later.
+   *   The catch-up itself reads the watermark from the database, so this only says when.
+   */
   constructor(
     private readonly writer: GroupCommitWriter,
-    private watermark: number,
+    private since: number,
     private readonly every = CATCH_UP_ROWS,
   ) {
     writer.ride(this);
   }
 
   due(counters: Readonly<Record<Counter, number>>): readonly Statement[] | null {
-    return counters.events - this.watermark >= this.every ? CATCH_UP : null;
+    return counters.events - this.since >= this.every ? CATCH_UP : null;
   }
 
   committed(counters: Readonly<Record<Counter, number>>): void {
-    this.watermark = counters.events;
+    this.since = counters.events;
+    this.lastError = null;
+  }
+
+  /** Reads stay right without the catch-up (they scan the tail), only slower as it grows: try again CATCH_UP_ROWS later, not in every commit. */
+  failed(err: Error, counters: Readonly<Record<Counter, number>>): void {
+    this.lastError = err.message;
+    this.since = counters.events;
   }
 
   /** Index everything committed so far now (a test, a tool), in a commit of its own. */
   async catchUp(): Promise<void> {
     await this.writer.submit({ build: () => ({ statements: [...CATCH_UP], result: undefined }) });
-    this.watermark = this.writer.last('events');
+    this.since = this.writer.last('events');
   }
 }

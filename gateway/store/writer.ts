@@ -54,12 +54,16 @@ export interface WriteJob<T> {
 /**
  * Upkeep that rides along in commits (the timelines' catch-up): asked once per
  * commit, after the jobs are built, whether it has statements for this one.
+ * They run in a savepoint: upkeep that fails is rolled back alone and never
+ * costs the appends their commit.
  */
 export interface CommitRider {
   /** Statements for the commit about to be made (they run after its jobs' own), or null. */
   due(counters: Readonly<Record<Counter, number>>): readonly Statement[] | null;
   /** The commit that carried them is durable. */
   committed(counters: Readonly<Record<Counter, number>>): void;
+  /** They failed and were rolled back; the commit goes on without them. */
+  failed(err: Error, counters: Readonly<Record<Counter, number>>): void;
 }
 
 export interface CommitStats {
@@ -246,8 +250,15 @@ export class GroupCommitWriter {
       for (const rider of this.riders) {
         const upkeep = rider.due(this.counters);
         if (!upkeep) continue;
-        riding.push(rider);
-        for (const st of upkeep) await this.db.run(st.sql, st.params);
+        await this.db.exec('SAVEPOINT upkeep');
+        try {
+          for (const st of upkeep) await this.db.run(st.sql, st.params);
+          await this.db.exec('RELEASE upkeep');
+          riding.push(rider);
+        } catch (err) {
+          await this.db.exec('ROLLBACK TO upkeep; RELEASE upkeep');
+          rider.failed(err as Error, this.counters);
+        }
       }
       // The counters' high-water marks and COMMIT in one round trip (integers only, so literals are safe).
       const marks = (Object.keys(this.counters) as Counter[])

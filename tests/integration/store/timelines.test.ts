@@ -102,6 +102,32 @@ describe('device and grid timelines', () => {
     expect(cursor).toBe(all.at(-1)!.seq);
   });
 
+  it('never cost the appends their commit: a failing catch-up is rolled back alone, reads stay right, and it is tried again later', async () => {
+    store = await openStore(t.dir);
+    const s = store;
+    const rename = (from: string, to: string) =>
+      s.writer.submit({ build: () => ({ statements: [{ sql: `ALTER TABLE ${from} RENAME TO ${to}`, params: [] }], result: undefined }) });
+    await rename('events_by_grid', 'grid_away');
+    await fill(s);
+    const all = await everything(s);
+    expect(all).toHaveLength(N);
+    expect(s.events.timelines.lastError).toMatch(/no such table: .*events_by_grid/);
+    // Nothing indexed (the device part of the catch-up was rolled back with the grid part), yet every read is whole.
+    expect(await watermark()).toBe(0);
+    const door = all.filter((e) => e.deviceId === 'door-0');
+    expect((await new PanelQueries(raw!).recentEvents('door-0', 5)).map((e) => e.seq)).toEqual(
+      door
+        .slice(-5)
+        .reverse()
+        .map((e) => e.seq),
+    );
+    expect((await s.events.read({ deviceIds: ['door-0'], limit: 10_000 })).length).toBe(door.length);
+    await rename('grid_away', 'events_by_grid');
+    await fill(s, N, CATCH_UP_ROWS);
+    expect(s.events.timelines.lastError).toBeNull();
+    expect(await watermark()).toBeGreaterThanOrEqual(N);
+  });
+
   it('keep their place across a restart and lose the events retention removes', async () => {
     store = await openStore(t.dir);
     await fill(store);
