@@ -108,6 +108,14 @@ export class Metrics {
       },
     });
     new client.Gauge({
+      name: 'shouwang_store_unindexed_events',
+      help: 'Events not yet on the device and grid timelines (normally under ~2,300; growing means the catch-up fails)',
+      registers: [this.registry],
+      collect() {
+        if (self.store) this.set(self.store.events.lastSeq() - self.store.events.timelines.indexed);
+      },
+    });
+    new client.Gauge({
       name: 'shouwang_store_write_queue',
       help: 'Writes waiting for the next group commit',
       registers: [this.registry],

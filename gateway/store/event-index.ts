@@ -100,6 +100,8 @@ export function timelineSeqs(timeline: Timeline, r: TimelineRead): { sql: string
 export class TimelineIndexer implements CommitRider {
   /** Why the last catch-up failed, until one succeeds. */
   lastError: string | null = null;
+  /** The events counter at the last catch-up that committed: what is above it is read from the tail. */
+  indexed: number;
 
   /**
    * @param since the events counter at the last catch-up (or failed try): the next is due CATCH_UP_ROWS later.
@@ -110,6 +112,7 @@ export class TimelineIndexer implements CommitRider {
     private since: number,
     private readonly every = CATCH_UP_ROWS,
   ) {
+    this.indexed = since;
     writer.ride(this);
   }
 
@@ -118,7 +121,7 @@ export class TimelineIndexer implements CommitRider {
   }
 
   committed(counters: Readonly<Record<Counter, number>>): void {
-    this.since = counters.events;
+    this.since = this.indexed = counters.events;
     this.lastError = null;
   }
 
@@ -131,6 +134,6 @@ export class TimelineIndexer implements CommitRider {
   /** Index everything committed so far now (a test, a tool), in a commit of its own. */
   async catchUp(): Promise<void> {
     await this.writer.submit({ build: () => ({ statements: [...CATCH_UP], result: undefined }) });
-    this.since = this.writer.last('events');
+    this.since = this.indexed = this.writer.last('events');
   }
 }

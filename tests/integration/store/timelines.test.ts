@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../../gateway/core/events.ts';
+import { Metrics } from '../../../gateway/metrics.ts';
 import { CountyFeed } from '../../../gateway/store/county-feed.ts';
 import { Db } from '../../../gateway/store/db.ts';
 import { CATCH_UP_ROWS, WATERMARK_KEY } from '../../../gateway/store/event-index.ts';
@@ -112,6 +113,9 @@ describe('device and grid timelines', () => {
     const all = await everything(s);
     expect(all).toHaveLength(N);
     expect(s.events.timelines.lastError).toMatch(/no such table: .*events_by_grid/);
+    const metrics = new Metrics();
+    metrics.attach(s);
+    expect(await metrics.registry.getSingleMetricAsString('shouwang_store_unindexed_events')).toMatch(new RegExp(`^shouwang_store_unindexed_events ${N}$`, 'm'));
     // Nothing indexed (the device part of the catch-up was rolled back with the grid part), yet every read is whole.
     expect(await watermark()).toBe(0);
     const door = all.filter((e) => e.deviceId === 'door-0');
@@ -126,6 +130,7 @@ describe('device and grid timelines', () => {
     await fill(s, N, CATCH_UP_ROWS);
     expect(s.events.timelines.lastError).toBeNull();
     expect(await watermark()).toBeGreaterThanOrEqual(N);
+    expect(s.events.lastSeq() - s.events.timelines.indexed).toBeLessThan(CATCH_UP_ROWS);
   });
 
   it('keep their place across a restart and lose the events retention removes', async () => {
