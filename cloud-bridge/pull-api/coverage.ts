@@ -68,8 +68,8 @@ export function coverage(
     site: { name: site.name, divisionCode: site.divisionCode, kind: site.kind },
     rule: check.rule,
     total,
-    compliant: check.ruleApplies ? check.ok : null,
-    compliantOnline: onlineCheck.ruleApplies ? onlineCheck.ok : null,
+    compliant: check.rule ? check.ok : null,
+    compliantOnline: onlineCheck.rule ? onlineCheck.ok : null,
     missing: check.missing,
     grids: grids.map((g) => ({ grid: g.code, name: g.name, ...count(cams.filter((c) => c.grid === g.code)) })),
     villages: check.villages.map((v, i) => ({

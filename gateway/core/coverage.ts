@@ -42,8 +42,7 @@ export interface CoverageVillage {
 }
 
 export interface CoverageCheck {
-  /** Whether the rule applies to this kind of site. */
-  ruleApplies: boolean;
+  /** The site-level rule for this kind of site; null when none applies (urban estates, organizations). */
   rule: CoverageRule | null;
   cameras: number;
   /** Points the site as a whole needs; null when only its natural villages are counted, or no rule applies. */
@@ -95,7 +94,6 @@ export function checkCoverage(siteKind: string, cameras: readonly CoverageCamera
   const rule = coverageRule(siteKind);
   const villagesShort = vs.reduce((n, v) => n + Math.max(0, v.required - v.atIntersection), 0);
   return {
-    ruleApplies: rule !== null,
     rule,
     cameras: cameras.length,
     required,
