@@ -115,7 +115,9 @@ describe('device and grid timelines', () => {
     expect(s.events.timelines.lastError).toMatch(/no such table: .*events_by_grid/);
     const metrics = new Metrics();
     metrics.attach(s);
-    expect(await metrics.registry.getSingleMetricAsString('shouwang_store_unindexed_events')).toMatch(new RegExp(`^shouwang_store_unindexed_events ${N}$`, 'm'));
+    expect(await metrics.registry.getSingleMetricAsString('shouwang_store_unindexed_events')).toMatch(
+      new RegExp(`^shouwang_store_unindexed_events ${N}$`, 'm'),
+    );
     // Nothing indexed (the device part of the catch-up was rolled back with the grid part), yet every read is whole.
     expect(await watermark()).toBe(0);
     const door = all.filter((e) => e.deviceId === 'door-0');
