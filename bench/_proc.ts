@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { round } from './_report.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -154,6 +155,6 @@ export interface Mem {
 /** VmHWM (peak RSS), VmRSS and its anonymous and file-backed parts, in MB. */
 export function memMb(pid: number): Mem {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const mb = (key: string) => Math.round((Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024) * 10) / 10;
+  const mb = (key: string) => round(Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024, 1);
   return { hwm: mb('VmHWM'), rss: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile') };
 }

@@ -82,10 +82,12 @@ export function timelineSeqs(timeline: Timeline, r: TimelineRead): { sql: string
   const keys = (col: string) => (r.keys.length === 1 ? `${col} = ?` : `${col} IN (${r.keys.map(() => '?').join(',')})`);
   // Each side selects and bounds the seq of the table it walks, so both come out in order and the merge stops at the limit.
   const more = (seq: string) => `${r.after !== undefined ? ` AND ${seq} > ?` : ''}${r.where ? ` AND (${r.where.sql})` : ''}`;
+  // The indexed side looks the event up only when a condition needs its columns; the caller reads the event anyway.
+  const join = r.where ? ` JOIN events ON events.seq = ${table}.seq` : '';
   const part = [...r.keys, ...(r.after !== undefined ? [r.after] : []), ...(r.where?.params ?? [])];
   return {
     sql:
-      `SELECT ${table}.seq AS seq FROM ${table} JOIN events ON events.seq = ${table}.seq WHERE ${keys(`${table}.${column}`)}${more(`${table}.seq`)} ` +
+      `SELECT ${table}.seq AS seq FROM ${table}${join} WHERE ${keys(`${table}.${column}`)}${more(`${table}.seq`)} ` +
       `UNION ALL SELECT seq FROM events WHERE events.seq > ${WATERMARK} AND ${keys(`events.${column}`)}${more('events.seq')} ` +
       `ORDER BY 1 ${r.order} LIMIT ?`,
     params: [...part, ...part, r.limit],
