@@ -6,8 +6,6 @@ import sqlite3 from 'sqlite3';
  * loop (and so never stalls the broker).
  */
 export class Db {
-  private statements = new Map<string, sqlite3.Statement>();
-
   private constructor(
     readonly file: string,
     private readonly db: sqlite3.Database,
@@ -41,30 +39,12 @@ export class Db {
     return new Promise((resolve, reject) => this.db.get(sql, params as unknown[], (err, row) => (err ? reject(err) : resolve(row as T | undefined))));
   }
 
-  /** Run a cached prepared statement (for the hot multi-row inserts). */
-  runPrepared(sql: string, params: readonly unknown[]): Promise<number> {
-    let stmt = this.statements.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.statements.set(sql, stmt);
-    }
-    const s = stmt;
-    return new Promise((resolve, reject) =>
-      s.run(params as unknown[], function (this: sqlite3.RunResult, err: Error | null) {
-        if (err) reject(err);
-        else resolve(this.changes);
-      }),
-    );
-  }
-
   async pragma<T = unknown>(name: string): Promise<T | undefined> {
     const row = await this.get<Record<string, T>>(`PRAGMA ${name}`);
     return row ? Object.values(row)[0] : undefined;
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.statements.values()].map((s) => new Promise<void>((resolve) => s.finalize(() => resolve()))));
-    this.statements.clear();
     await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
   }
 }

@@ -217,8 +217,6 @@ export class GroupCommitWriter {
         await this.db.exec(`PRAGMA synchronous=${sync === 'full' ? 'FULL' : 'NORMAL'}`);
         this.sync = sync;
       }
-      // BEGIN goes to the thread pool while the jobs are built here on the main thread.
-      const begin = this.db.exec('BEGIN IMMEDIATE');
       const next = (c: Counter): number => ++this.counters[c];
       for (const p of batch) {
         try {
@@ -227,46 +225,44 @@ export class GroupCommitWriter {
           p.reject(err);
         }
       }
-      await begin;
-      begun = true;
-      const byTable = new Map<TableSpec, unknown[][]>();
-      for (const { plan } of plans) {
-        for (const ins of plan.inserts ?? []) {
-          let list = byTable.get(ins.table);
-          if (!list) byTable.set(ins.table, (list = []));
-          list.push(ins.values);
-        }
-      }
-      for (const [table, list] of byTable) {
-        rows += list.length;
-        await this.insertRows(table, list);
-      }
-      for (const { plan } of plans) {
-        for (const st of plan.statements ?? []) {
-          const r = await this.db.run(st.sql, st.params);
-          st.changes?.(r.changes);
-        }
-      }
+      const inserts = this.insertStatements(plans);
+      rows = inserts.rows;
+      const upkeep: { rider: CommitRider; statements: readonly Statement[] }[] = [];
       for (const rider of this.riders) {
-        const upkeep = rider.due(this.counters);
-        if (!upkeep) continue;
-        await this.db.exec('SAVEPOINT upkeep');
-        try {
-          for (const st of upkeep) await this.db.run(st.sql, st.params);
-          await this.db.exec('RELEASE upkeep');
-          riding.push(rider);
-        } catch (err) {
-          await this.db.exec('ROLLBACK TO upkeep; RELEASE upkeep');
-          rider.failed(err as Error, this.counters);
-        }
+        const statements = rider.due(this.counters);
+        if (statements) upkeep.push({ rider, statements });
       }
-      // The counters' high-water marks and COMMIT in one round trip (integers only, so literals are safe).
+      // The counters' high-water marks go in with the COMMIT (integers only, so literals are safe).
       const marks = (Object.keys(this.counters) as Counter[])
         .filter((c) => this.counters[c] !== this.persisted[c])
         .map((c) => `('seq.${c}', ${Math.trunc(this.counters[c])})`);
-      await this.db.exec(
-        marks.length ? `INSERT INTO meta (key, value) VALUES ${marks.join(',')} ON CONFLICT (key) DO UPDATE SET value = excluded.value; COMMIT` : 'COMMIT',
-      );
+      const commit = marks.length ? `INSERT INTO meta (key, value) VALUES ${marks.join(',')} ON CONFLICT (key) DO UPDATE SET value = excluded.value; COMMIT` : 'COMMIT';
+      begun = true; // from here on a failure may leave the transaction open: ROLLBACK (a no-op otherwise)
+      if (upkeep.length === 0 && plans.every(({ plan }) => !plan.statements?.length)) {
+        // The usual commit, appends only: one round trip to the database thread. Each further await waited for the
+        // main thread to come round (it is busy parsing the next messages), and the database sat idle meanwhile.
+        await this.db.exec(['BEGIN IMMEDIATE', ...inserts.sql, commit].join(';\n'));
+      } else {
+        await this.db.exec(['BEGIN IMMEDIATE', ...inserts.sql].join(';\n'));
+        for (const { plan } of plans) {
+          for (const st of plan.statements ?? []) {
+            const r = await this.db.run(st.sql, st.params);
+            st.changes?.(r.changes);
+          }
+        }
+        for (const { rider, statements } of upkeep) {
+          await this.db.exec('SAVEPOINT upkeep');
+          try {
+            for (const st of statements) await this.db.run(st.sql, st.params);
+            await this.db.exec('RELEASE upkeep');
+            riding.push(rider);
+          } catch (err) {
+            await this.db.exec('ROLLBACK TO upkeep; RELEASE upkeep');
+            rider.failed(err as Error, this.counters);
+          }
+        }
+        await this.db.exec(commit);
+      }
     } catch (err) {
       if (begun || plans.length > 0) await this.db.exec('ROLLBACK').catch(() => {});
       this.counters = { ...this.persisted };
@@ -284,20 +280,37 @@ export class GroupCommitWriter {
   }
 
   /**
-   * All of a commit's rows for one table in one statement with one parameter: the rows as a JSON array of arrays,
-   * unpacked by SQLite (json_each) on its own thread. Binding them one value at a time (~8,000 per commit under
-   * load) cost the main thread a tenth of its time in the ingest benchmark; JSON.stringify is far cheaper.
-   * Values are numbers, strings and nulls (booleans are stored as 0/1 by the builders).
+   * All of a commit's rows for one table in one statement: the rows as a JSON array of arrays, unpacked by SQLite
+   * (json_each) on its own thread. Binding them one value at a time (~8,000 per commit under load) cost the main
+   * thread a tenth of its time in the ingest benchmark; JSON.stringify is far cheaper. The JSON goes in as a string
+   * literal, so that a commit's statements travel together in one exec: JSON.stringify escapes control characters
+   * and lone surrogates, and doubling the single quotes is all a literal needs. Values are numbers, strings and
+   * nulls (booleans are stored as 0/1 by the builders).
    */
-  private async insertRows(table: TableSpec, rows: unknown[][]): Promise<void> {
-    await this.db.runPrepared(this.insertSql(table), [JSON.stringify(rows)]);
+  private insertStatements(plans: readonly { plan: JobPlan<unknown> }[]): { sql: string[]; rows: number } {
+    const byTable = new Map<TableSpec, unknown[][]>();
+    for (const { plan } of plans) {
+      for (const ins of plan.inserts ?? []) {
+        let list = byTable.get(ins.table);
+        if (!list) byTable.set(ins.table, (list = []));
+        list.push(ins.values);
+      }
+    }
+    const sql: string[] = [];
+    let rows = 0;
+    for (const [table, list] of byTable) {
+      rows += list.length;
+      const json = JSON.stringify(list);
+      sql.push(`${this.insertHead(table)}'${json.includes("'") ? json.replaceAll("'", "''") : json}')`);
+    }
+    return { sql, rows };
   }
 
-  private insertSql(table: TableSpec): string {
+  private insertHead(table: TableSpec): string {
     let sql = this.sqlCache.get(table.name);
     if (!sql) {
       const cols = table.columns.map((_, i) => `value->>${i}`).join(',');
-      sql = `INSERT INTO ${table.name} (${table.columns.join(',')}) SELECT ${cols} FROM json_each(?)`;
+      sql = `INSERT INTO ${table.name} (${table.columns.join(',')}) SELECT ${cols} FROM json_each(`;
       this.sqlCache.set(table.name, sql);
     }
     return sql;

@@ -60,9 +60,10 @@ describe('event store', () => {
     expect(await store.events.byId(alarm!.id)).toEqual(alarm);
   });
 
-  it('stores awkward values exactly: CJK, emoji, quotes, backslashes, line separators, nulls, large and negative numbers', async () => {
+  it('stores awkward values exactly: CJK, emoji, quotes, SQL, backslashes, line separators, nulls, large and negative numbers', async () => {
     store = await openStore(t.dir);
-    const text = '东门 "主"\\入口\n\u2028😀\t\'';
+    // The rows travel to SQLite inside a string literal (writer.ts): a value must not end it early.
+    const text = '东门 "主"\\入口\n\u2028😀\t\'\'); DROP TABLE events; --\u0000末';
     const event = {
       ...sampleEvent('generic', 'cam-东门'),
       deviceTime: null,
