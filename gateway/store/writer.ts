@@ -236,7 +236,9 @@ export class GroupCommitWriter {
       const marks = (Object.keys(this.counters) as Counter[])
         .filter((c) => this.counters[c] !== this.persisted[c])
         .map((c) => `('seq.${c}', ${Math.trunc(this.counters[c])})`);
-      const commit = marks.length ? `INSERT INTO meta (key, value) VALUES ${marks.join(',')} ON CONFLICT (key) DO UPDATE SET value = excluded.value; COMMIT` : 'COMMIT';
+      const commit = marks.length
+        ? `INSERT INTO meta (key, value) VALUES ${marks.join(',')} ON CONFLICT (key) DO UPDATE SET value = excluded.value; COMMIT`
+        : 'COMMIT';
       begun = true; // from here on a failure may leave the transaction open: ROLLBACK (a no-op otherwise)
       if (upkeep.length === 0 && plans.every(({ plan }) => !plan.statements?.length)) {
         // The usual commit, appends only: one round trip to the database thread. Each further await waited for the
