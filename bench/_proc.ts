@@ -129,9 +129,9 @@ const CLK_TCK = (() => {
   }
 })();
 
-/** utime + stime of a process, in seconds (all its threads). */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** utime + stime of a process, in seconds: all its threads, or only thread `tid` (its main thread when `tid` is `pid`). */
+export function cpuSeconds(pid: number, tid?: number): number {
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // after "pid (comm) ", field 3 (state) is f[0]; utime is field 14, stime field 15
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;

@@ -145,6 +145,10 @@ interface RunResult {
   connectError: string | null;
   throughput: { acked: number; perS: number; windowMs: number; sent: number; errors: number; drops: number; unfinished: number; error: string | null };
   cpuPct: number;
+  /** The broker's main thread alone (the event loop: aedes, the ingest step; the rest is SQLite's thread pool and V8's GC helpers). */
+  mainCpuPct: number;
+  /** CPU microseconds per acked event over the throughput phase: the broker process, its main thread, the load generators. */
+  usPerEvent: { broker: number; main: number; load: number };
   /** Both load generators together over the throughput phase. */
   loadCpuPct: number;
   /** The rest of the box (not the broker, the loads or this process) over the throughput phase. */
@@ -233,6 +237,7 @@ async function runAgainst(
 
   progress(`${kind}: throughput, closed loop ${opts.inflight} in flight per device, ${opts.seconds} s`);
   const cpu0 = cpuSeconds(server.pid);
+  const main0 = cpuSeconds(server.pid, server.pid);
   const loadCpu0 = loads.reduce((t, l) => t + cpuSeconds(l.pid), 0);
   const box0 = boxJiffies();
   const self0 = process.cpuUsage();
@@ -241,8 +246,17 @@ async function runAgainst(
   const tp = await all('throughput', opts.seconds * 1000 + PHASE_SLACK_MS);
   // CPU over the phase proper: the window plus its drain (all loads answered by now).
   const phaseS = (performance.now() - c0) / 1000;
-  const cpuPct = round(((cpuSeconds(server.pid) - cpu0) / phaseS) * 100, 1);
-  const loadCpuPct = round(((loads.reduce((t, l) => t + cpuSeconds(l.pid), 0) - loadCpu0) / phaseS) * 100, 1);
+  const cpuS = cpuSeconds(server.pid) - cpu0;
+  const mainS = cpuSeconds(server.pid, server.pid) - main0;
+  const loadS = loads.reduce((t, l) => t + cpuSeconds(l.pid), 0) - loadCpu0;
+  const cpuPct = round((cpuS / phaseS) * 100, 1);
+  const loadCpuPct = round((loadS / phaseS) * 100, 1);
+  const ackedInPhase = Math.max(1, sum(tp, 'acked_total'));
+  const usPerEvent = {
+    broker: round((cpuS * 1e6) / ackedInPhase, 1),
+    main: round((mainS * 1e6) / ackedInPhase, 1),
+    load: round((loadS * 1e6) / ackedInPhase, 1),
+  };
   const box1 = boxJiffies();
   const self = process.cpuUsage(self0);
   const boxBusyPct = ((box1.busy - box0.busy) / Math.max(1, box1.total - box0.total)) * cpus().length * 100;
@@ -298,6 +312,8 @@ async function runAgainst(
       error: firstError(tp),
     },
     cpuPct,
+    mainCpuPct: round((mainS / phaseS) * 100, 1),
+    usPerEvent,
     loadCpuPct,
     otherCpuPct,
     latency: {
@@ -414,7 +430,12 @@ export async function main(args: string[]): Promise<number> {
       [
         'cpu_pct',
         String(gw.cpuPct),
-        `gateway process over the throughput phase (100 = one core of ${cpus().length}); load generators ${gw.loadCpuPct}; against bare aedes: aedes ${bare.cpuPct}, load ${bare.loadCpuPct}`,
+        `gateway process over the throughput phase (100 = one core of ${cpus().length}), main thread ${gw.mainCpuPct}; load generators ${gw.loadCpuPct}; against bare aedes: aedes ${bare.cpuPct} (main thread ${bare.mainCpuPct}), load ${bare.loadCpuPct}`,
+      ],
+      [
+        'cpu_us_per_event',
+        String(gw.usPerEvent.broker),
+        `CPU µs per acked event in the throughput phase: gateway ${gw.usPerEvent.broker} (main thread ${gw.usPerEvent.main}, other threads ${round(gw.usPerEvent.broker - gw.usPerEvent.main, 1)}: SQLite's pool, V8's GC helpers), its load ${gw.usPerEvent.load}; bare aedes ${bare.usPerEvent.broker} (main ${bare.usPerEvent.main}), its load ${bare.usPerEvent.load}`,
       ],
       [
         'other_cpu_pct',
@@ -498,6 +519,8 @@ export async function main(args: string[]): Promise<number> {
         cpu_pct: gw.cpuPct,
         baseline_cpu_pct: bare.cpuPct,
         load_cpu_pct: gw.loadCpuPct,
+        main_cpu_pct: { gateway: gw.mainCpuPct, baseline: bare.mainCpuPct },
+        cpu_us_per_event: { gateway: gw.usPerEvent, baseline: bare.usPerEvent },
         other_cpu_pct: { gateway_run: gw.otherCpuPct, baseline_run: bare.otherCpuPct },
         baseline_load_cpu_pct: bare.loadCpuPct,
         acked_events: gw.acked,
