@@ -346,6 +346,7 @@ export class App {
       devices: config.devices,
       offlineDebounceSeconds: config.rules.offlineDebounceSeconds,
       snapshots: this.snapshots,
+      subscriptions: this.store.cameraSubscriptions,
       ...(this.o.onvif ? { tuning: this.o.onvif } : {}),
     });
     this.detect = new Detection({

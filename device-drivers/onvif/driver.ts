@@ -2,6 +2,7 @@ import type { OnvifCameraConfig } from '../../config/schema.ts';
 import type { Command, CommandOutcome } from '../../gateway/core/command.ts';
 import type { DeviceHealth, Driver, DriverContext } from '../../gateway/core/driver.ts';
 import type { SnapshotSink } from '../../gateway/core/snapshot.ts';
+import type { SubscriptionMemory } from '../../gateway/core/subscriptions.ts';
 import { CameraAdapter } from './adapter.ts';
 import { OnvifError } from './errors.ts';
 import { CameraSession } from './session.ts';
@@ -13,6 +14,8 @@ export interface OnvifDriverOptions extends DriverContext {
   offlineDebounceSeconds: number;
   /** Where snapshot commands put their pictures (files beside the database). */
   snapshots?: SnapshotSink;
+  /** Where each camera's subscription is remembered, so that the run after a crash takes it over. */
+  subscriptions?: SubscriptionMemory;
   tuning?: Partial<OnvifTuning>;
   random?: () => number;
 }
@@ -20,7 +23,8 @@ export interface OnvifDriverOptions extends DriverContext {
 /**
  * The ONVIF driver: one CameraSession (PullPoint event client, health) per
  * enabled camera, and commands — snapshot (stored through the SnapshotSink)
- * and ptz_preset — through the node-onvif adapter. Never touches the store.
+ * and ptz_preset — through the node-onvif adapter. Never touches the store
+ * (snapshots and held subscriptions go through ports app.ts hands it).
  */
 export class OnvifDriver implements Driver {
   readonly name = 'onvif';
@@ -35,6 +39,14 @@ export class OnvifDriver implements Driver {
   }
 
   async start(): Promise<void> {
+    const memory = this.o.subscriptions;
+    const held = (await memory?.recall()) ?? new Map();
+    for (const id of held.keys()) {
+      // A camera no longer in the config, or disabled: nobody will renew it, and it terminates on its own.
+      if (!this.cameras.has(id)) await memory!.forget(id);
+    }
+    if (held.size > 0)
+      this.o.log.info({ cameras: [...held.keys()].filter((id) => this.cameras.has(id)) }, 'subscriptions the previous run left held: taking them over');
     let i = 0;
     for (const device of this.cameras.values()) {
       const session = new CameraSession({
@@ -45,6 +57,8 @@ export class OnvifDriver implements Driver {
         tuning: this.tuning,
         offlineDebounceMs: this.o.offlineDebounceSeconds * 1000,
         ...(this.o.random ? { random: this.o.random } : {}),
+        ...(memory ? { memory } : {}),
+        ...(held.has(device.id) ? { held: held.get(device.id) } : {}),
       });
       this.sessions.set(device.id, session);
       session.start(i++ * this.tuning.startSpreadMs);

@@ -4,6 +4,7 @@ import type { Clock, TimerHandle } from '../../gateway/core/clock.ts';
 import type { EmitOptions, EventSink } from '../../gateway/core/driver.ts';
 import { DeviceEventSchema, type DeviceEvent } from '../../gateway/core/events.ts';
 import { backoffMs } from '../../gateway/core/outbox.ts';
+import type { HeldSubscription, SubscriptionMemory } from '../../gateway/core/subscriptions.ts';
 import { OnvifError } from './errors.ts';
 import { CameraHealth, type HealthEmit } from './health.ts';
 import { propertyKey, toEvent, type Notification } from './notification.ts';
@@ -22,6 +23,10 @@ export interface SessionOptions {
   tuning: OnvifTuning;
   offlineDebounceMs: number;
   random?: () => number;
+  /** Where the subscription this session holds is remembered, so that the run after a crash takes it over. */
+  memory?: SubscriptionMemory;
+  /** What the previous run left held on this camera: renewed and pulled before any new subscription is made. */
+  held?: HeldSubscription;
 }
 
 export type WaitReason = 'start' | 'backoff' | 'unreachable' | 'subscription-cap' | 'auth-pause' | 'heartbeat' | 'early-empty' | 'emit-retry';
@@ -36,6 +41,8 @@ class ChannelDead extends Error {}
 
 export interface SessionStats {
   creates: number;
+  /** Subscriptions a previous run left held, taken over (renewed) instead of creating one. */
+  resumes: number;
   renews: number;
   pulls: number;
   syncChecks: number;
@@ -58,12 +65,13 @@ export interface SessionStats {
 export class CameraSession {
   readonly soap: SoapClient;
   readonly health: CameraHealth;
-  readonly stats: SessionStats = { creates: 0, renews: 0, pulls: 0, syncChecks: 0, resubscribes: 0, emitted: 0, rejected: 0, authFailures: 0 };
+  readonly stats: SessionStats = { creates: 0, resumes: 0, renews: 0, pulls: 0, syncChecks: 0, resubscribes: 0, emitted: 0, rejected: 0, authFailures: 0 };
   private readonly pp: PullPointClient;
   private readonly deviceUrl: string;
   private readonly t: OnvifTuning;
   private offsetMs: number | null = null;
   private sub: Subscription | null = null;
+  private held: HeldSubscription | null;
   private eventsUrl: string | null = null;
   private abort = new AbortController();
   private stopped = false;
@@ -87,6 +95,7 @@ export class CameraSession {
   constructor(private readonly o: SessionOptions) {
     const d = o.device;
     this.t = o.tuning;
+    this.held = o.held ?? null;
     this.deviceUrl = `http://${hostPort(d.host, d.port)}/onvif/device_service`;
     this.soap = new SoapClient({ username: d.username, password: d.password.reveal(), clock: o.clock, cameraNow: () => o.clock.now() + (this.offsetMs ?? 0) });
     this.pp = new PullPointClient(this.soap, o.clock, (u) => rewriteUrl(u, d.host, d.port));
@@ -140,9 +149,11 @@ export class CameraSession {
     if (s && !this.authBlocked) {
       let guard: NodeJS.Timeout | undefined;
       await Promise.race([
-        this.pp
-          .unsubscribe(s, Math.min(this.t.requestTimeoutMs, 3000))
-          .catch((err: Error) => this.o.log.debug({ err: err.message }, 'Unsubscribe on stop failed')),
+        this.pp.unsubscribe(s, Math.min(this.t.requestTimeoutMs, 3000)).then(
+          () => this.forget(),
+          // Still remembered: the next run takes it over, or finds it gone.
+          (err: Error) => this.o.log.debug({ err: err.message }, 'Unsubscribe on stop failed'),
+        ),
         new Promise<void>((r) => (guard = setTimeout(r, 3000))), // a real-time bound on shutdown, whatever the clock
       ]);
       clearTimeout(guard);
@@ -229,20 +240,78 @@ export class CameraSession {
   }
 
   private async subscribe(): Promise<void> {
+    if (this.held && (await this.resume(this.held))) return;
     if (!this.eventsUrl) this.eventsUrl = await this.findEventsUrl();
     const s = await this.pp.create(this.eventsUrl, this.t.subscriptionMs, this.t.requestTimeoutMs, this.abort.signal);
     if (this.stats.creates++ > 0) this.stats.resubscribes++;
     this.loginOk();
     this.sub = s;
     this.o.log.debug({ address: s.address, grantedMs: s.grantedMs }, 'PullPoint subscription created');
+    await this.o.memory
+      ?.remember({
+        deviceId: this.o.device.id,
+        address: s.address,
+        referenceParameters: s.referenceParameters,
+        namespaces: s.namespaces,
+        createdAt: this.o.clock.now(),
+      })
+      .catch((err: Error) =>
+        this.o.log.warn({ err: err.message }, 'could not record the subscription: after a crash it would stay on the camera until it terminates'),
+      );
+    await this.synchronise(s);
+  }
+
+  /**
+   * Take over the subscription a previous run left held (it crashed, or could not Unsubscribe): Renew it, and the
+   * pulls that follow bring what the camera queued meanwhile. False when the camera no longer has it. A camera
+   * that does not answer, or refuses the login, throws: the next attempt tries it again.
+   */
+  private async resume(held: HeldSubscription): Promise<boolean> {
+    const s: Subscription = {
+      address: held.address,
+      referenceParameters: held.referenceParameters,
+      namespaces: held.namespaces,
+      expiresAt: this.o.clock.monotonic(),
+      grantedMs: this.t.subscriptionMs,
+    };
     try {
-      // Current states arrive as Initialized messages: a state snapshot, not new alarms.
+      await this.pp.renew(s, this.t.subscriptionMs, this.t.requestTimeoutMs, this.abort.signal);
+    } catch (err) {
+      if (!(err instanceof OnvifError) || !err.answered || err.kind === 'auth') throw err;
+      this.held = null;
+      this.o.log.info({ address: held.address, err: err.message }, 'the subscription the previous run held is gone from the camera: creating a new one');
+      await this.forget();
+      return false;
+    }
+    this.held = null;
+    this.stats.resumes++;
+    this.loginOk();
+    this.sub = s;
+    this.o.log.info(
+      { address: s.address, heldSince: new Date(held.createdAt).toISOString() },
+      'took over the subscription the previous run held: pulling what the camera queued meanwhile',
+    );
+    await this.synchronise(s);
+    return true;
+  }
+
+  /** Current states arrive as Initialized messages after a sync point: a state snapshot, not new alarms. */
+  private async synchronise(s: Subscription): Promise<void> {
+    try {
       await this.pp.sync(s, this.t.requestTimeoutMs, this.abort.signal);
       this.syncedAt = this.o.clock.monotonic();
     } catch (err) {
       if (!(err instanceof OnvifError) || err.kind !== 'fault') throw err;
       this.o.log.debug({ err: err.message }, 'SetSynchronizationPoint not supported');
     }
+  }
+
+  private forget(): Promise<void> {
+    return (
+      this.o.memory
+        ?.forget(this.o.device.id)
+        .catch((err: Error) => this.o.log.warn({ err: err.message }, 'could not record that the subscription was dropped')) ?? Promise.resolve()
+    );
   }
 
   private async findEventsUrl(): Promise<string> {
@@ -453,7 +522,10 @@ export class CameraSession {
       this.health.unreachable(e.message);
       this.forceTimeCheck = true;
       // The subscription may well survive a network blip: keep it until it expires, then start over.
-      if (this.sub && this.o.clock.monotonic() >= this.sub.expiresAt) this.sub = null;
+      if (this.sub && this.o.clock.monotonic() >= this.sub.expiresAt) {
+        this.sub = null;
+        await this.forget();
+      }
       await this.sleep(this.backoff(Math.min(this.t.backoffCapMs, this.t.unreachableCapMs)), 'unreachable');
       return;
     }
@@ -474,6 +546,7 @@ export class CameraSession {
     if (s && unsubscribe && !this.authBlocked) {
       await this.pp.unsubscribe(s, Math.min(this.t.requestTimeoutMs, 5000)).catch((err: Error) => this.o.log.debug({ err: err.message }, 'Unsubscribe failed'));
     }
+    if (s) await this.forget();
   }
 
   /** Does the device service answer? (unauthenticated clock read; refreshes the offset when it does) */

@@ -326,6 +326,19 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'device and grid timelines indexed in bulk (event-index.ts)',
     sql: TIMELINES_DDL,
   },
+  {
+    version: 9,
+    name: 'camera subscriptions held across restarts (camera-subscriptions.ts)',
+    sql: `
+      CREATE TABLE camera_subscriptions (
+        device_id TEXT PRIMARY KEY,
+        address TEXT NOT NULL,
+        reference_parameters TEXT NOT NULL,
+        namespaces TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -9,6 +9,7 @@ import { Budget, type BudgetOptions } from './budget.ts';
 import { CommandStore } from './commands.ts';
 import { Db } from './db.ts';
 import { DeviceStateStore } from './devices.ts';
+import { CameraSubscriptionStore } from './camera-subscriptions.ts';
 import { WATERMARK_KEY } from './event-index.ts';
 import { EventStore } from './events.ts';
 import { migrate, SCHEMA_VERSION, SchemaTooNewError } from './migrations.ts';
@@ -49,6 +50,7 @@ export class Store {
   readonly audit: AuditStore;
   readonly rejects: RejectStore;
   readonly devices: DeviceStateStore;
+  readonly cameraSubscriptions: CameraSubscriptionStore;
   readonly budget: Budget;
 
   private constructor(
@@ -70,6 +72,7 @@ export class Store {
     this.audit = new AuditStore(writer, reader, opts.clock);
     this.rejects = new RejectStore(writer, reader, opts.clock);
     this.devices = new DeviceStateStore(writer, reader, opts.clock);
+    this.cameraSubscriptions = new CameraSubscriptionStore(writer, reader);
   }
 
   static async open(opts: StoreOptions): Promise<Store> {

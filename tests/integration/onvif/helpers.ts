@@ -3,6 +3,7 @@ import type { SiteConfig } from '../../../config/schema.ts';
 import { FakeClock } from '../../../gateway/core/clock.ts';
 import type { AppendResult, EmitOptions, EventSink, Reject } from '../../../gateway/core/driver.ts';
 import type { DeviceEvent, EventKind } from '../../../gateway/core/events.ts';
+import type { SubscriptionMemory } from '../../../gateway/core/subscriptions.ts';
 import { OnvifDriver } from '../../../device-drivers/onvif/driver.ts';
 import type { WaitReason } from '../../../device-drivers/onvif/session.ts';
 import type { OnvifTuning } from '../../../device-drivers/onvif/tuning.ts';
@@ -102,7 +103,7 @@ export const TEST_TUNING: Partial<OnvifTuning> = { startSpreadMs: 0 };
 /** Cameras and the driver on one fake clock; the driver starts once the cameras listen. */
 export async function rig(
   specs: (Partial<CameraSpec> & { id: string })[],
-  o: { tuning?: Partial<OnvifTuning>; driverPassword?: string; offlineDebounceSeconds?: number; start?: boolean } = {},
+  o: { tuning?: Partial<OnvifTuning>; driverPassword?: string; offlineDebounceSeconds?: number; start?: boolean; subscriptions?: SubscriptionMemory } = {},
 ): Promise<Rig> {
   const clock = new FakeClock(Date.now());
   const farm = await startCameras({
@@ -119,6 +120,7 @@ export async function rig(
     offlineDebounceSeconds: o.offlineDebounceSeconds ?? 60,
     tuning: { ...TEST_TUNING, ...o.tuning },
     random: () => 0, // backoff at its lower bound: base·2^(n−1)·0.5
+    ...(o.subscriptions ? { subscriptions: o.subscriptions } : {}),
   });
   if (o.start !== false) await driver.start();
   return {
@@ -140,11 +142,15 @@ export function subOf(farm: CameraFarm, id: string) {
 }
 
 /** Wait until the driver has a PullMessages parked at the camera (its steady state). */
-export async function parked(farm: CameraFarm, id: string, what = 'a PullMessages waiting at the camera'): Promise<void> {
-  await until(`${id}: ${what}`, () => {
-    const s = subOf(farm, id);
-    return s !== undefined && s.pending !== null && !s.zombie;
-  });
+export async function parked(farm: CameraFarm, id: string, what = 'a PullMessages waiting at the camera', timeoutMs?: number): Promise<void> {
+  await until(
+    `${id}: ${what}`,
+    () => {
+      const s = subOf(farm, id);
+      return s !== undefined && s.pending !== null && !s.zombie;
+    },
+    timeoutMs,
+  );
 }
 
 /** Advance the fake clock in steps, letting I/O run between them until `ready` holds again. */

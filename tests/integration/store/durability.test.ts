@@ -111,11 +111,12 @@ describe('disk budget', () => {
 });
 
 describe('schema and recovery', () => {
-  it('upgrades a database at the previous schema version without losing its rows', async () => {
+  it('upgrades a database of an earlier schema version without losing its rows', async () => {
     const file = join(t.dir, DB_NAME);
     const old = await Db.open(file);
     await old.exec('PRAGMA journal_mode=WAL');
-    await migrate(old, SCHEMA_VERSION - 1);
+    await migrate(old, 7); // before the timelines (8) and the held camera subscriptions (9)
+    expect(SCHEMA_VERSION).toBe(9);
     await old.run(
       `INSERT INTO events (seq, id, device_id, kind, active, lane, device_time, received_at, clock_offset_ms, clock_trusted, attrs) VALUES (41, 'old-1', 'panel-1', 'zone_alarm', 1, 0, 1, 1, 0, 1, '{"zone":1,"zoneType":"fire"}')`,
     );
@@ -131,6 +132,9 @@ describe('schema and recovery', () => {
     expect(await store.events.append(sampleEvent('motion', 'cam-1'))).toMatchObject({ seq: 42 });
     await store.devices.upsert([{ deviceId: 'cam-1', reachable: true, eventChannel: 'alive', lastSeen: 5 }]);
     expect(await store.devices.all()).toMatchObject([{ deviceId: 'cam-1', reachable: true }]);
+    const held = { deviceId: 'cam-1', address: 'http://127.0.0.1/onvif/pp/1', referenceParameters: '<a:Id>1</a:Id>', namespaces: { a: 'urn:a' }, createdAt: 7 };
+    await store.cameraSubscriptions.remember(held);
+    expect(await store.cameraSubscriptions.recall()).toEqual(new Map([['cam-1', held]]));
   });
 
   it('moves a damaged database aside (never deletes it), starts fresh, and raises a box event', async () => {
