@@ -6,7 +6,7 @@ import { DB_NAME, type Store } from '../../../gateway/store/store.ts';
 import { startCameras, type CameraFarm } from '../../../simulators/onvif-camera/index.ts';
 import { freePort, gwBackground, waitForHttp, writeSiteFile } from '../../helpers/cli.ts';
 import { openStore, silentLog, tempDir } from '../../helpers/store.ts';
-import { cameraSite, parked, rig, subOf, TEST_TUNING, type Rig } from './helpers.ts';
+import { cameraSite, parked, rig, subOf, TEST_TUNING, until, type Rig } from './helpers.ts';
 
 const t = tempDir('shouwang-onvif-takeover-');
 let farm: CameraFarm | null = null;
@@ -70,6 +70,9 @@ describe('a gateway killed while it holds a camera subscription', { timeout: 90_
     gateway.child.kill('SIGKILL');
     await gateway.exited;
 
+    // The camera notices the pull's connection close (else it would answer the dead pull with the next event,
+    // which PullPoint cannot take back: a real camera loses that one too).
+    await until('the camera saw the pull go away', () => subOf(farm!, 'cam-1')?.pending === null, 10_000);
     // The box is down: the camera keeps the subscription and queues what happens.
     cam.emit({ type: 'intrusion', active: true });
     cam.emit({ type: 'tamper', active: true });
