@@ -24,7 +24,7 @@ import { parseConfig } from '../config/load.ts';
 import type { SiteConfig } from '../config/schema.ts';
 import type { CommitStats } from '../gateway/store/writer.ts';
 import { App } from '../gateway/app.ts';
-import { deviceId, devicePassword } from './_ingest-load.ts';
+import { deviceId, devicePassword } from './_ingest-devices.ts';
 import { memoryPeaks } from './_memory-peaks.ts';
 
 /** A runaway child never outlives this, whatever the parent does. */

@@ -21,10 +21,7 @@
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
-
-/** Device ids and demo passwords, shared with the gateway runner. */
-export const deviceId = (i: number): string => `door-${String(i).padStart(4, '0')}`;
-export const devicePassword = (id: string): string => `${id}-demo`;
+import { deviceId, devicePassword } from './_ingest-devices.ts';
 
 const MAX_LIFE_MS = 15 * 60_000;
 const CONNECT_CONCURRENCY = 25;
