@@ -2,7 +2,7 @@
  * Secrets: a plain string, `{ env: NAME }` or `{ file: path }` in the file;
  * a `Secret` instance once parsed, which never prints its value.
  */
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scryptSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import util from 'node:util';
@@ -28,14 +28,6 @@ export class Secret {
   reveal(): string {
     if (this.hash) throw new Error(`this secret (${this.source}) is stored as a scrypt hash: it can be verified, not revealed`);
     return this.#value;
-  }
-
-  /** Timing-safe comparison, for credential checks. */
-  equals(candidate: string): boolean {
-    if (this.hash) return verifyScrypt(this.hash, candidate);
-    const a = createHash('sha256').update(this.#value).digest();
-    const b = createHash('sha256').update(candidate).digest();
-    return timingSafeEqual(a, b);
   }
 
   toString(): string {
@@ -77,11 +69,6 @@ export function hashSecret(secret: string, N = 4096): string {
   const salt = randomBytes(16);
   const hash = scryptSync(secret, salt, 32, { N, r: 8, p: 1 });
   return `scrypt$${N}$8$1$${salt.toString('base64')}$${hash.toString('base64')}`;
-}
-
-export function verifyScrypt(h: ScryptHash, candidate: string): boolean {
-  const got = scryptSync(candidate, h.salt, h.hash.length, { N: h.N, r: h.r, p: h.p, maxmem: 256 * h.N * h.r + 1024 * 1024 });
-  return timingSafeEqual(got, h.hash);
 }
 
 export const SecretRefSchema = z.union(

@@ -1,14 +1,21 @@
+import { scryptSync, timingSafeEqual } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../config/load.ts';
 import type { SiteConfig } from '../../../config/schema.ts';
-import { verifyScrypt, parseScrypt } from '../../../config/schema/secret.ts';
+import { parseScrypt, type ScryptHash } from '../../../config/schema/secret.ts';
 import { passwordProblem } from '../../../gateway/panel/auth/passwords.ts';
 import { diffConfigs } from '../../../gateway/provision/config-diff.ts';
 import { coverage } from '../../../gateway/provision/coverage.ts';
 import { connectionSettings, deviceEntry, newDeviceProblems } from '../../../gateway/provision/mqtt-device.ts';
 import { imageInfo } from '../../../gateway/provision/plan-image.ts';
 import { smallSite } from '../../helpers/app.ts';
+
+/** Does `candidate` hash to `h`? (The broker checks logins its own, asynchronous way: gateway/broker/credentials.ts.) */
+function verifyScrypt(h: ScryptHash, candidate: string): boolean {
+  const got = scryptSync(candidate, h.salt, h.hash.length, { N: h.N, r: h.r, p: h.p, maxmem: 256 * h.N * h.r + 1024 * 1024 });
+  return timingSafeEqual(got, h.hash);
+}
 
 const cam = (id: string, point: string, grid = '320602001001-01') => ({
   id,
