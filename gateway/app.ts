@@ -28,6 +28,8 @@ import { OnvifDriver } from '../device-drivers/onvif/driver.ts';
 import type { OnvifTuning } from '../device-drivers/onvif/tuning.ts';
 import { SnapshotStore } from './store/snapshots.ts';
 import { createCountyPush, type CountyPush } from '../cloud-bridge/push/index.ts';
+import { DeviceStatusReporter } from './device-status.ts';
+import { DEVICE_STATUS_SECONDS } from '../config/schema/upstream.ts';
 import type { DeviceInfo, FeedAlarm } from './core/county.ts';
 import { CountyStores } from './store/county.ts';
 import { countyPullApi, PREFIX as COUNTY_API_PREFIX, type Inventory } from '../cloud-bridge/pull-api/plugin.ts';
@@ -85,6 +87,7 @@ export class App {
   snapshots!: SnapshotStore;
   county: CountyStores | null = null;
   push: CountyPush | null = null;
+  deviceStatus!: DeviceStatusReporter;
   detect!: Detection;
   private panelData: PanelData | null = null;
   /** What the county's pull API shows of the site, made again only when an applied config replaces the current one. */
@@ -160,7 +163,7 @@ export class App {
     await this.http.app.register(healthRoutes, { boxId: config.site.boxId, version: this.o.version, startedAt, store: this.store, metrics: this.metrics });
     await this.startPanel(config, dataDir);
 
-    // County bridge: push (HTTP or MQTT) with heartbeats and device status; woken by every commit that may have enqueued.
+    // County bridge: push (HTTP or MQTT) with heartbeats; woken by every commit that may have enqueued.
     this.county = await CountyStores.open(this.store, this.clock);
     this.store.alarms.onChange((a) => this.bus.emit('alarm.changed', a));
     const bridge: Component[] = [];
@@ -171,9 +174,6 @@ export class App {
         config: county,
         outbox: this.store.outbox,
         heartbeat: this.county.push,
-        deviceStatus: this.county.push,
-        health: { health: () => this.deviceHealth() },
-        devices: () => this.countyInventory(this.configManager.current()).devices,
         clock: this.clock,
         log: this.log.child({ part: 'county-push' }),
         startedAtMono,
@@ -183,6 +183,18 @@ export class App {
       this.bus.on('alarm.changed', () => push.pusher.wake());
       bridge.push(...push.components);
     }
+    // Device status on every box: the transitions both uptime figures are computed from; told to the county when there is one.
+    this.deviceStatus = new DeviceStatusReporter({
+      port: this.county.push,
+      health: { health: () => this.deviceHealth() },
+      devices: () => this.countyInventory(this.configManager.current()).devices,
+      clock: this.clock,
+      log: this.log.child({ part: 'device-status' }),
+      everyMs: (county?.enabled ? county.deviceStatusSeconds : DEVICE_STATUS_SECONDS) * 1000,
+      tellCounty: county?.enabled === true,
+      onEnqueued: () => this.push?.pusher.wake(),
+    });
+    bridge.push(this.deviceStatus);
 
     // County pull API on the panel's HTTP server; tokens are checked with the broker's async, constant-time scrypt verifier.
     if (config.countyApi.enabled) {

@@ -3,9 +3,8 @@ import type { Logger } from 'pino';
 import type { CountyUpstreamConfig } from '../../config/schema.ts';
 import type { Clock } from '../../gateway/core/clock.ts';
 import type { Component } from '../../gateway/core/component.ts';
-import type { DeviceHealthSource, DeviceInfo, DeviceStatusPort, HeartbeatPort } from '../../gateway/core/county.ts';
+import type { HeartbeatPort } from '../../gateway/core/county.ts';
 import type { Outbox } from '../../gateway/core/outbox.ts';
-import { DeviceStatusReporter } from './device-status.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { HttpTransport, type UpstreamAuth } from './http.ts';
 import { MqttTransport } from './mqtt.ts';
@@ -18,10 +17,6 @@ export interface CountyPushDeps {
   config: CountyUpstreamConfig;
   outbox: Outbox;
   heartbeat: HeartbeatPort;
-  deviceStatus: DeviceStatusPort;
-  health: DeviceHealthSource;
-  /** The site's devices as they are now. */
-  devices: () => readonly DeviceInfo[];
   clock: Clock;
   log: Logger;
   /** Monotonic ms of the box's start, for the heartbeat's uptime. */
@@ -31,8 +26,7 @@ export interface CountyPushDeps {
 export interface CountyPush {
   pusher: Pusher;
   heartbeat: Heartbeat;
-  deviceStatus: DeviceStatusReporter;
-  /** In start order: the pusher first, so the first heartbeat and status changes go out at once. */
+  /** In start order: the pusher first, so the first heartbeat goes out at once (the box's device-status component starts after them). */
   components: Component[];
 }
 
@@ -76,14 +70,5 @@ export async function createCountyPush(d: CountyPushDeps): Promise<CountyPush> {
     startedAtMono: d.startedAtMono,
     onEnqueued: wake,
   });
-  const deviceStatus = new DeviceStatusReporter({
-    port: d.deviceStatus,
-    health: d.health,
-    devices: d.devices,
-    clock: d.clock,
-    log,
-    everyMs: c.deviceStatusSeconds * 1000,
-    onEnqueued: wake,
-  });
-  return { pusher, heartbeat, deviceStatus, components: [pusher, heartbeat, deviceStatus] };
+  return { pusher, heartbeat, components: [pusher, heartbeat] };
 }

@@ -4,6 +4,9 @@ import { filePathSchema, intSchema, nameSchema, quote } from './common.ts';
 import { secretSchema } from './secret.ts';
 import { eventKinds } from '../../gateway/core/events.ts';
 
+/** Seconds between looks at device health, also on boxes without a county upstream (their uptime figures need the record). */
+export const DEVICE_STATUS_SECONDS = 5;
+
 export const CountyAuthSchema = z
   .discriminatedUnion('type', [
     z
@@ -92,7 +95,12 @@ export const CountyUpstreamSchema = z
       'Seconds the outbox may stay backlogged before each lower lane (records, status) gets a 10 % share of every batch; until then alarms go first',
     ),
     heartbeatSeconds: intSchema(5, 3600, 60, 'Seconds between box.heartbeat envelopes'),
-    deviceStatusSeconds: intSchema(1, 600, 5, 'Seconds between looks at device health; a change becomes a device.status envelope'),
+    deviceStatusSeconds: intSchema(
+      1,
+      600,
+      DEVICE_STATUS_SECONDS,
+      'Seconds between looks at device health: a change is recorded for uptime and becomes a device.status envelope',
+    ),
     mqtt: CountyMqttSchema.prefault({}),
   })
   .superRefine((c, ctx) => {

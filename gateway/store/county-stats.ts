@@ -1,10 +1,10 @@
 import { ALARM_CATEGORIES, type AlarmCategory } from '../core/alarm.ts';
 import { AlarmTallier, type ReportAlarm } from '../core/alarm-figures.ts';
 import type { AlarmStats, StatsReport, Uptime } from '../core/county.ts';
-import type { DeviceHealth } from '../core/driver.ts';
-import { inService, serviceShare, type ServiceChange } from '../core/uptime.ts';
+import { serviceShare, type ServiceChange } from '../core/uptime.ts';
 import { alarmsOpenedIn } from './alarm-report.ts';
 import type { Db } from './db.ts';
+import { serviceChanges } from './service-history.ts';
 
 const DAY = 86_400_000;
 
@@ -37,19 +37,7 @@ export class CountyStats {
   /** Share of observed time in service (core/uptime.ts) over the last 24 h and 30 d, per device; unknown stretches (box off, not yet seen) are left out. */
   async uptime(deviceIds: readonly string[], now: number): Promise<Map<string, Uptime>> {
     const since = now - 30 * DAY;
-    const rows = await this.reader.all<{ device_id: string; at: number; online: number | null; event_channel: DeviceHealth['eventChannel'] }>(
-      `SELECT device_id, at, online, event_channel FROM device_transitions WHERE at >= ?
-       UNION ALL
-       SELECT device_id, at, online, event_channel FROM device_transitions WHERE seq IN (SELECT MAX(seq) FROM device_transitions WHERE at < ? GROUP BY device_id)
-       ORDER BY device_id, at`,
-      [since, since],
-    );
-    const per = new Map<string, ServiceChange[]>();
-    for (const r of rows) {
-      const l = per.get(r.device_id) ?? [];
-      l.push({ at: r.at, inService: inService(r.online === null ? null : r.online === 1, r.event_channel) });
-      per.set(r.device_id, l);
-    }
+    const per = await serviceChanges(this.reader, since);
     const share = (changes: readonly ServiceChange[], from: number) => {
       const r = serviceShare(changes, from, now).ratio;
       return r === null ? null : Math.round(r * 10_000) / 10_000;

@@ -328,8 +328,9 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 9,
-    name: 'camera subscriptions held across restarts (camera-subscriptions.ts)',
+    name: 'camera subscriptions held across restarts (camera-subscriptions.ts); uptime no longer read from events',
     sql: `
+      DROP INDEX events_health;
       CREATE TABLE camera_subscriptions (
         device_id TEXT PRIMARY KEY,
         address TEXT NOT NULL,

@@ -1,8 +1,10 @@
 import type { AlarmCategory, AlarmLevel, AlarmStatus } from '../core/alarm.ts';
 import type { ReportAlarm } from '../core/alarm-figures.ts';
+import type { ServiceChange } from '../core/uptime.ts';
 import { alarmsOpenedIn } from './alarm-report.ts';
 import type { Db } from './db.ts';
 import { timelineSeqs } from './event-index.ts';
+import { serviceChanges } from './service-history.ts';
 
 export type AlarmStatusFilter = 'open' | 'closed' | 'all' | AlarmStatus;
 
@@ -14,13 +16,6 @@ export interface AlarmFilter {
   /** Only alarms opened at or after this time. */
   since?: number;
   limit?: number;
-}
-
-export interface HealthEvent {
-  deviceId: string;
-  kind: 'device_offline' | 'event_channel_lost';
-  active: boolean;
-  at: number;
 }
 
 export interface LastEvent {
@@ -87,22 +82,8 @@ export class PanelQueries {
     return rows.map((r) => ({ deviceId, seq: r.seq, id: r.id, kind: r.kind, active: r.active === 1, at: r.received_at }));
   }
 
-  /**
-   * Offline and event-channel changes of one device from `from` on, plus the
-   * last one before `from` (the state the window starts in). Served by the
-   * partial index events_health: the WHERE must name the kinds exactly as it does.
-   */
-  async healthEvents(deviceId: string, from: number, to: number): Promise<HealthEvent[]> {
-    type Row = { kind: HealthEvent['kind']; active: number; received_at: number };
-    const kinds = `kind IN ('device_offline', 'event_channel_lost')`;
-    const before = await this.reader.all<Row>(
-      `SELECT kind, active, received_at FROM events WHERE device_id = ? AND ${kinds} AND received_at < ? ORDER BY received_at DESC LIMIT 4`,
-      [deviceId, from],
-    );
-    const inside = await this.reader.all<Row>(
-      `SELECT kind, active, received_at FROM events WHERE device_id = ? AND ${kinds} AND received_at >= ? AND received_at < ? ORDER BY received_at, seq`,
-      [deviceId, from, to],
-    );
-    return [...before.reverse(), ...inside].map((r) => ({ deviceId, kind: r.kind, active: r.active === 1, at: r.received_at }));
+  /** Devices' in-service changes since `since` (store/service-history.ts): the panel's uptime, computed as the county's is. */
+  serviceChanges(since: number, deviceIds?: readonly string[]): Promise<Map<string, ServiceChange[]>> {
+    return serviceChanges(this.reader, since, deviceIds);
   }
 }

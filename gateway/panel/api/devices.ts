@@ -5,7 +5,7 @@ import type { DeviceHealth } from '../../core/driver.ts';
 import { auditAs, type PanelDeps } from '../deps.ts';
 import { emptyQuery, RequestError, route, type RouteDef } from '../route-table.ts';
 import { SiteIndex } from '../site-index.ts';
-import { uptime } from '../uptime.ts';
+import { serviceShare } from '../../core/uptime.ts';
 
 const idParams = z.object({ id: z.string().min(1).max(64) });
 const DAY = 86_400_000;
@@ -22,18 +22,19 @@ const UNKNOWN: Omit<DeviceHealth, 'deviceId'> = { reachable: null, eventChannel:
 
 /** Devices at a glance (state, last seen, uptime), one device in detail, and the commands guards may send. */
 export function deviceRoutes(deps: PanelDeps): RouteDef[] {
-  let uptimeCache: { at: number; values: Map<string, number> } | null = null;
+  let uptimeCache: { at: number; values: Map<string, number | null> } | null = null;
 
-  async function uptimes(ids: readonly string[]): Promise<Map<string, number>> {
+  /** Share of the last 24 h in service (null: not observed), every device from one read of the transitions. */
+  async function uptimes(ids: readonly string[]): Promise<Map<string, number | null>> {
     const now = deps.clock.now();
     if (uptimeCache && now - uptimeCache.at < 30_000 && ids.every((id) => uptimeCache!.values.has(id))) return uptimeCache.values;
-    const values = new Map<string, number>();
-    for (const id of ids) values.set(id, uptime(await deps.data.queries.healthEvents(id, now - DAY, now), now - DAY, now).ratio);
+    const changes = await deps.data.queries.serviceChanges(now - DAY);
+    const values = new Map(ids.map((id) => [id, serviceShare(changes.get(id) ?? [], now - DAY, now).ratio]));
     uptimeCache = { at: now, values };
     return values;
   }
 
-  async function view(d: DeviceConfig, health: Map<string, DeviceHealth>, up: Map<string, number>, site: SiteIndex) {
+  async function view(d: DeviceConfig, health: Map<string, DeviceHealth>, up: Map<string, number | null>, site: SiteIndex) {
     const h = health.get(d.id) ?? { deviceId: d.id, ...UNKNOWN };
     const m = deps.maintenance?.list().find((x) => x.deviceId === d.id) ?? null;
     const last = await deps.data.queries.lastEvent(d.id);
@@ -58,7 +59,7 @@ export function deviceRoutes(deps: PanelDeps): RouteDef[] {
             : 'unknown',
       lastEvent: last ? { kind: last.kind, active: last.active, at: last.at } : null,
       // No driver reports on it and it never had an outage on record: its uptime is not known.
-      uptime24h: h.reachable === null && last === undefined ? null : (up.get(d.id) ?? null),
+      uptime24h: up.get(d.id) ?? null,
       state: deps.deviceState(d.id),
       commands: panelCommands(d),
       maintenance: m ? { source: m.source, actor: m.actor, reason: m.reason, since: m.since, until: m.until } : null,
@@ -98,8 +99,9 @@ export function deviceRoutes(deps: PanelDeps): RouteDef[] {
         if (!d) throw new RequestError(404, 'not_found', `no device ${params.id} in the site config`);
         const now = deps.clock.now();
         const health = new Map(deps.health().map((h) => [h.deviceId, h]));
-        const week = uptime(await deps.data.queries.healthEvents(d.id, now - 7 * DAY, now), now - 7 * DAY, now).ratio;
-        const day = uptime(await deps.data.queries.healthEvents(d.id, now - DAY, now), now - DAY, now).ratio;
+        const changes = (await deps.data.queries.serviceChanges(now - 7 * DAY, [d.id])).get(d.id) ?? [];
+        const week = serviceShare(changes, now - 7 * DAY, now).ratio;
+        const day = serviceShare(changes, now - DAY, now).ratio;
         return {
           device: await view(d, health, new Map([[d.id, day]]), site),
           uptime7d: week,

@@ -5,7 +5,7 @@ import { isDate, localDate, periodRange, startOfDate, type Period } from '../rep
 import { alarmFigures, type Figures } from '../reports/figures.ts';
 import { route, RequestError, type RouteDef } from '../route-table.ts';
 import { SiteIndex } from '../site-index.ts';
-import { uptime } from '../uptime.ts';
+import { serviceShare } from '../../core/uptime.ts';
 
 /** 规范化运行率 target: share of time devices operate normally. */
 export const UPTIME_TARGET = 0.9;
@@ -28,12 +28,16 @@ export async function buildReport(deps: PanelDeps, period: Period, date: string 
   const days = range.days.filter((d) => startOfDate(d, tz) <= now);
   const figures = alarmFigures(alarms, days, tz);
   const site = new SiteIndex(cfg);
-  const devices = [];
-  for (const d of cfg.devices.filter((x) => x.enabled)) {
-    const u = uptime(await deps.data.queries.healthEvents(d.id, range.from, to), range.from, to);
-    devices.push({ id: d.id, name: d.name, kind: d.kind, grid: d.grid, uptime: u.ratio, downSeconds: Math.round(u.downMs / 1000) });
-  }
-  const mean = devices.length ? devices.reduce((s, d) => s + d.uptime, 0) / devices.length : null;
+  const changes = await deps.data.queries.serviceChanges(range.from);
+  const devices = cfg.devices
+    .filter((x) => x.enabled)
+    .map((d) => {
+      const u = serviceShare(changes.get(d.id) ?? [], range.from, to);
+      return { id: d.id, name: d.name, kind: d.kind, grid: d.grid, uptime: u.ratio, downSeconds: Math.round(u.downMs / 1000) };
+    });
+  // Over the devices observed in the period: one the box never saw has no share to average.
+  const observed = devices.filter((d) => d.uptime !== null).map((d) => d.uptime!);
+  const mean = observed.length ? observed.reduce((s, r) => s + r, 0) / observed.length : null;
   return {
     site: { name: cfg.site.name, divisionCode: cfg.site.divisionCode, timezone: tz },
     period,
@@ -48,7 +52,7 @@ export async function buildReport(deps: PanelDeps, period: Period, date: string 
     uptime: {
       target: UPTIME_TARGET,
       mean,
-      meeting: devices.filter((d) => d.uptime >= UPTIME_TARGET).length,
+      meeting: observed.filter((r) => r >= UPTIME_TARGET).length,
       devices,
     },
   };

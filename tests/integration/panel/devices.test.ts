@@ -1,6 +1,5 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { boxEvent } from '../../../gateway/core/events.ts';
 import { connect, end, publish } from '../../helpers/mqtt.ts';
 import { Client, eventStream, setupManager, startPanelApp, userWithRole, type PanelApp } from './helpers.ts';
 
@@ -41,8 +40,14 @@ afterAll(async () => {
   await p.stop();
 });
 
+/** A device's status as the box's device-status component records it (the record uptime is computed from). */
+function transition(deviceId: string, online: boolean, at: number) {
+  return { deviceId, gbId: null, kind: 'siren', grid: '320602001001-01', online, eventChannel: 'n/a' as const, lastSeen: null, detail: null, at };
+}
+
 describe('devices', () => {
   it('lists every device with its state, last seen, last event and the commands it takes', async () => {
+    await p.app.county!.push.record([transition('door-1', true, Date.now() - 3600_000)], [false]);
     const r = await guard.get('/api/devices');
     const d = r.body.devices.find((x: { id: string }) => x.id === 'door-1');
     expect(d).toMatchObject({
@@ -61,15 +66,18 @@ describe('devices', () => {
     expect(r.body.devices.find((x: { id: string }) => x.id === 'panel-1').commands).toEqual(['arm', 'disarm']);
   });
 
-  it('computes uptime from stored offline events', async () => {
+  it('computes uptime from the recorded status transitions, leaving out time nobody observed', async () => {
     const now = Date.now();
-    const off = { ...boxEvent('device_offline', { reason: 'test' }, now - 6 * 3600_000), deviceId: 'siren-1' };
-    const on = { ...boxEvent('device_offline', {}, now - 3 * 3600_000, false), deviceId: 'siren-1' };
-    await p.app.store.events.append(off);
-    await p.app.store.events.append(on);
+    // Online from 30 h ago, offline 6 h ago, back 3 h ago; the seconds since this app started are not observed yet.
+    const history = [
+      transition('siren-1', true, now - 30 * 3600_000),
+      transition('siren-1', false, now - 6 * 3600_000),
+      transition('siren-1', true, now - 3 * 3600_000),
+    ];
+    await p.app.county!.push.record(history, [false, false, false]);
     const r = await guard.get('/api/devices/siren-1');
     expect(r.body.device.uptime24h).toBeCloseTo(21 / 24, 3);
-    expect(r.body.events[0]).toMatchObject({ kind: 'device_offline', active: false });
+    expect(r.body.uptime7d).toBeCloseTo(27 / 30, 3);
   });
 });
 

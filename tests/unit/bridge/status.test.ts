@@ -1,17 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeviceStatusReporter } from '../../../cloud-bridge/push/device-status.ts';
+import { DeviceStatusReporter } from '../../../gateway/device-status.ts';
 import { Heartbeat } from '../../../cloud-bridge/push/heartbeat.ts';
 import { FakeClock } from '../../../gateway/core/clock.ts';
 import type { DeviceInfo } from '../../../gateway/core/county.ts';
 import type { DeviceHealth } from '../../../gateway/core/driver.ts';
 import { CountyStores } from '../../../gateway/store/county.ts';
 import type { Store } from '../../../gateway/store/store.ts';
-import type { DeviceEvent } from '../../../gateway/core/events.ts';
 import { inService, serviceShare } from '../../../gateway/core/uptime.ts';
-import { uptime } from '../../../gateway/panel/uptime.ts';
 import { Db } from '../../../gateway/store/db.ts';
 import { PanelQueries } from '../../../gateway/store/panel-queries.ts';
-import { openStore, sampleEvent, silentLog, tempDir } from '../../helpers/store.ts';
+import { openStore, silentLog, tempDir } from '../../helpers/store.ts';
 
 const HOUR = 3_600_000;
 let cleanups: (() => Promise<void> | void)[] = [];
@@ -57,6 +55,7 @@ describe('device status (fake clock)', () => {
         clock,
         log: silentLog,
         everyMs: 5000,
+        tellCounty: true,
       });
     const statusEntries = async () =>
       (await store.outbox.next(1000)).filter((e) => e.type === 'device.status').map((e) => e.body as { deviceId: string; online: boolean });
@@ -113,6 +112,7 @@ describe('device status (fake clock)', () => {
       clock,
       log: silentLog,
       everyMs: 5000,
+      tellCounty: true,
     });
     await r.start();
     expect(await r.look()).toBe(1);
@@ -164,33 +164,45 @@ describe('heartbeat (fake clock)', () => {
   });
 });
 
-describe('uptime: one definition for the panel and the county', () => {
-  it('counts offline and a lost event channel as down, and both sides give the same share for the same history', async () => {
+describe('uptime: one record for the panel and the county', () => {
+  it('is recorded on a box without a county upstream too (nothing is enqueued), and both sides read the same share from it', async () => {
     const t = tempDir('shouwang-uptime-');
     cleanups.push(() => t.cleanup());
     const clock = new FakeClock();
     const { store, county } = await open(t.dir, clock);
+    let health: DeviceHealth = { deviceId: 'cam-1', reachable: null, eventChannel: 'n/a', lastSeen: null };
+    const r = new DeviceStatusReporter({
+      port: county.push,
+      health: { health: () => [health] },
+      devices: () => [{ ...dev('cam-1'), kind: 'onvif_camera', eventsEnabled: true }],
+      clock,
+      log: silentLog,
+      everyMs: 5000,
+      tellCounty: false,
+    });
+    await r.start();
     const start = clock.now();
-    const camera = { deviceId: 'cam-1', gbId: null, kind: 'onvif_camera', grid: 'g1', lastSeen: null, detail: null } as const;
     // In service at first; its event channel lost 6..9 h; offline 12..15 h; the window ends at 24 h.
-    const history: [number, boolean, 'alive' | 'lost', { kind: 'device_offline' | 'event_channel_lost'; active: boolean } | null][] = [
-      [0, true, 'alive', null],
-      [6, true, 'lost', { kind: 'event_channel_lost', active: true }],
-      [9, true, 'alive', { kind: 'event_channel_lost', active: false }],
-      [12, false, 'alive', { kind: 'device_offline', active: true }],
-      [15, true, 'alive', { kind: 'device_offline', active: false }],
+    const history: [number, boolean, 'alive' | 'lost'][] = [
+      [0, true, 'alive'],
+      [6, true, 'lost'],
+      [9, true, 'alive'],
+      [12, false, 'alive'],
+      [15, true, 'alive'],
     ];
-    for (const [h, online, eventChannel, health] of history) {
-      const at = start + h * HOUR;
-      await county.push.record([{ ...camera, online, eventChannel, at }], [false]);
-      if (health) await store.events.append({ ...sampleEvent(health.kind, 'cam-1', at), active: health.active, attrs: {} } as DeviceEvent);
+    for (const [h, reachable, eventChannel] of history) {
+      clock.advance(start + h * HOUR - clock.now());
+      health = { deviceId: 'cam-1', reachable, eventChannel, lastSeen: clock.now() };
+      expect(await r.look()).toBe(0); // recorded, told to nobody
     }
-    clock.advance(24 * HOUR);
+    await r.stop();
+    clock.advance(start + 24 * HOUR - clock.now());
     const now = clock.now();
+    expect((await store.outbox.next(1000)).filter((e) => e.type === 'device.status')).toEqual([]);
     const countySide = (await county.port().uptime(['cam-1'])).get('cam-1')!.last24h;
     const reader = await Db.open(store.file, { readonly: true });
     cleanups.push(() => reader.close());
-    const panelSide = uptime(await new PanelQueries(reader).healthEvents('cam-1', now - 24 * HOUR, now), now - 24 * HOUR, now).ratio;
+    const panelSide = serviceShare((await new PanelQueries(reader).serviceChanges(now - 24 * HOUR, ['cam-1'])).get('cam-1')!, now - 24 * HOUR, now).ratio;
     expect(countySide).toBe(0.75);
     expect(panelSide).toBe(0.75);
   });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addDays, localDate, periodRange, startOfDate } from '../../../gateway/panel/reports/calendar.ts';
 import { alarmFigures } from '../../../gateway/panel/reports/figures.ts';
-import { uptime } from '../../../gateway/panel/uptime.ts';
 import type { ReportAlarm } from '../../../gateway/core/alarm-figures.ts';
 
 const H = 3_600_000;
@@ -61,35 +60,5 @@ describe('alarm figures', () => {
     ]);
     expect(r.byDay.map((d) => d.figures.reported)).toEqual([3, 1]);
     expect(r.byDay[0]!.byCategory).toMatchObject({ public_order: 2, fire: 1 });
-  });
-});
-
-describe('device uptime (规范化运行率)', () => {
-  const ev = (kind: 'device_offline' | 'event_channel_lost', active: boolean, at: number) => ({ deviceId: 'd', kind, active, at });
-
-  it('counts time offline or with the event channel lost as down, from the state the window starts in', () => {
-    expect(uptime([], 0, 10 * H).ratio).toBe(1);
-    // Offline since before the window, back at 2 h; channel lost 5..6 h; offline 8 h to the end.
-    const r = uptime(
-      [
-        ev('device_offline', true, -H),
-        ev('device_offline', false, 2 * H),
-        ev('event_channel_lost', true, 5 * H),
-        ev('event_channel_lost', false, 6 * H),
-        ev('device_offline', true, 8 * H),
-      ],
-      0,
-      10 * H,
-    );
-    expect(r.downMs).toBe(5 * H);
-    expect(r.ratio).toBe(0.5);
-    // Overlapping causes are not counted twice.
-    expect(
-      uptime(
-        [ev('device_offline', true, H), ev('event_channel_lost', true, 2 * H), ev('device_offline', false, 3 * H), ev('event_channel_lost', false, 4 * H)],
-        0,
-        10 * H,
-      ).downMs,
-    ).toBe(3 * H);
   });
 });

@@ -181,7 +181,7 @@ export async function render(main) {
           { values: (_u, v) => v.map((x) => `${x}%`) },
         ],
       },
-      [devs.map((_, i) => i), devs.map((d) => d.uptime * 100)],
+      [devs.map((_, i) => i), devs.map((d) => (d.uptime === null ? null : d.uptime * 100))],
       charts[2],
     );
   }

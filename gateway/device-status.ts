@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../gateway/core/clock.ts';
-import type { Component } from '../../gateway/core/component.ts';
-import type { DeviceHealthSource, DeviceInfo, DeviceStatus, DeviceStatusPort } from '../../gateway/core/county.ts';
-import type { DeviceHealth } from '../../gateway/core/driver.ts';
+import type { Clock, TimerHandle } from './core/clock.ts';
+import type { Component } from './core/component.ts';
+import type { DeviceHealthSource, DeviceInfo, DeviceStatus, DeviceStatusPort } from './core/county.ts';
+import type { DeviceHealth } from './core/driver.ts';
 
 export interface DeviceStatusOptions {
   port: DeviceStatusPort;
@@ -12,6 +12,8 @@ export interface DeviceStatusOptions {
   clock: Clock;
   log: Logger;
   everyMs: number;
+  /** Whether changes also go to the county as device.status envelopes (a county upstream is configured). */
+  tellCounty: boolean;
   onEnqueued?: () => void;
 }
 
@@ -20,16 +22,18 @@ type State = Pick<DeviceStatus, 'online' | 'eventChannel'>;
 const same = (a: State | undefined, b: State) => a !== undefined && a.online === b.online && a.eventChannel === b.eventChannel;
 
 /**
- * Looks at the drivers' device health every `everyMs` and turns each change
- * (online/offline, event channel alive/lost) into a device.status envelope
- * and a transition row for the uptime figures. At start every device's state
+ * Looks at the drivers' device health every `everyMs` and records each change
+ * (online/offline, event channel alive/lost) as a transition row: the one
+ * record the panel's and the county's uptime figures are both computed from
+ * (store/service-history.ts), kept on every box. With a county upstream a
+ * change also becomes a device.status envelope. At start every device's state
  * is unknown (the box was not watching); the county is told only of states
  * that differ from what it was last told, so a reboot does not re-announce
  * the whole estate. A device added while the box runs is reported from its
  * first look; a removed one is no longer looked at.
  */
 export class DeviceStatusReporter implements Component {
-  readonly name = 'county-device-status';
+  readonly name = 'device-status';
   private timer: TimerHandle | null = null;
   private running = false;
   private current = new Map<string, State>();
@@ -75,7 +79,7 @@ export class DeviceStatusReporter implements Component {
       if (same(this.current.get(d.id), state)) continue;
       this.current.set(d.id, state);
       changes.push(s);
-      const tell = !same(this.reported.get(d.id), state);
+      const tell = this.o.tellCounty && !same(this.reported.get(d.id), state);
       report.push(tell);
       if (tell) this.reported.set(d.id, state);
     }
