@@ -7,7 +7,8 @@ import type { Store } from './store.ts';
 import type { Statement } from './writer.ts';
 
 const MB = 1024 * 1024;
-const KEEP_TRANSITIONS_MS = 31 * 86_400_000;
+/** A year and a month: the panel's monthly reports of the past year read them (a device changes state a few times a day). */
+const KEEP_TRANSITIONS_MS = 400 * 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
 
 /**
@@ -94,7 +95,7 @@ export class CountyPushStore implements HeartbeatPort, DeviceStatusPort {
         }));
         if (prune)
           statements.push({
-            // Older than the 30-day window, except each device's latest such row (the state it entered the window in).
+            // Older than what reports read, except each device's latest such row (the state it entered the kept span in).
             sql: `DELETE FROM device_transitions WHERE at < ? AND seq NOT IN (SELECT MAX(seq) FROM device_transitions WHERE at < ? GROUP BY device_id)`,
             params: [now - KEEP_TRANSITIONS_MS, now - KEEP_TRANSITIONS_MS],
           });

@@ -37,7 +37,7 @@ export class CountyStats {
   /** Share of observed time in service (core/uptime.ts) over the last 24 h and 30 d, per device; unknown stretches (box off, not yet seen) are left out. */
   async uptime(deviceIds: readonly string[], now: number): Promise<Map<string, Uptime>> {
     const since = now - 30 * DAY;
-    const per = await serviceChanges(this.reader, since);
+    const per = await serviceChanges(this.reader, since, deviceIds);
     const share = (changes: readonly ServiceChange[], from: number) => {
       const r = serviceShare(changes, from, now).ratio;
       return r === null ? null : Math.round(r * 10_000) / 10_000;

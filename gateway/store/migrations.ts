@@ -331,6 +331,8 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'camera subscriptions held across restarts (camera-subscriptions.ts); uptime no longer read from events',
     sql: `
       DROP INDEX events_health;
+      -- The hourly prune of old transitions reads by time (they are kept 400 days now, not 31).
+      CREATE INDEX device_transitions_at ON device_transitions(at);
       CREATE TABLE camera_subscriptions (
         device_id TEXT PRIMARY KEY,
         address TEXT NOT NULL,

@@ -83,7 +83,7 @@ export class PanelQueries {
   }
 
   /** Devices' in-service changes since `since` (store/service-history.ts): the panel's uptime, computed as the county's is. */
-  serviceChanges(since: number, deviceIds?: readonly string[]): Promise<Map<string, ServiceChange[]>> {
+  serviceChanges(since: number, deviceIds: readonly string[]): Promise<Map<string, ServiceChange[]>> {
     return serviceChanges(this.reader, since, deviceIds);
   }
 }

@@ -28,7 +28,7 @@ export function deviceRoutes(deps: PanelDeps): RouteDef[] {
   async function uptimes(ids: readonly string[]): Promise<Map<string, number | null>> {
     const now = deps.clock.now();
     if (uptimeCache && now - uptimeCache.at < 30_000 && ids.every((id) => uptimeCache!.values.has(id))) return uptimeCache.values;
-    const changes = await deps.data.queries.serviceChanges(now - DAY);
+    const changes = await deps.data.queries.serviceChanges(now - DAY, ids);
     const values = new Map(ids.map((id) => [id, serviceShare(changes.get(id) ?? [], now - DAY, now).ratio]));
     uptimeCache = { at: now, values };
     return values;
