@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from './core/clock.ts';
+import { every, type Clock, type TimerHandle } from './core/clock.ts';
 import type { Component } from './core/component.ts';
 import type { DeviceHealthSource, DeviceInfo, DeviceStatus, DeviceStatusPort } from './core/county.ts';
 import type { DeviceHealth } from './core/driver.ts';
@@ -35,7 +35,6 @@ const same = (a: State | undefined, b: State) => a !== undefined && a.online ===
 export class DeviceStatusReporter implements Component {
   readonly name = 'device-status';
   private timer: TimerHandle | null = null;
-  private running = false;
   private current = new Map<string, State>();
   private reported = new Map<string, State>();
 
@@ -46,7 +45,6 @@ export class DeviceStatusReporter implements Component {
   }
 
   async start(): Promise<void> {
-    this.running = true;
     this.reported = await this.o.port.lastReported();
     const now = this.o.clock.now();
     const unknown: DeviceStatus[] = this.devices().map((d) => this.status(d, { deviceId: d.id, reachable: null, eventChannel: 'n/a', lastSeen: null }, now));
@@ -56,11 +54,12 @@ export class DeviceStatusReporter implements Component {
       unknown,
       unknown.map(() => false),
     );
-    this.schedule();
+    this.timer = every(this.o.clock, this.o.everyMs, () =>
+      this.look().catch((err: Error) => this.o.log.warn({ err }, 'could not record device status; looking again at the next round')),
+    );
   }
 
   async stop(): Promise<void> {
-    this.running = false;
     this.timer?.cancel();
     this.timer = null;
   }
@@ -101,16 +100,5 @@ export class DeviceStatusReporter implements Component {
       detail: h.detail ?? null,
       at: now,
     };
-  }
-
-  private schedule(): void {
-    this.timer = this.o.clock.setTimer(this.o.everyMs, () => {
-      if (!this.running) return;
-      this.look()
-        .catch((err: Error) => this.o.log.warn({ err }, 'could not record device status; looking again at the next round'))
-        .finally(() => {
-          if (this.running) this.schedule();
-        });
-    });
   }
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../gateway/core/clock.ts';
+import { every, type Clock, type TimerHandle } from '../../gateway/core/clock.ts';
 import type { Component } from '../../gateway/core/component.ts';
 import type { HeartbeatPort } from '../../gateway/core/county.ts';
 
@@ -24,18 +24,15 @@ export interface HeartbeatOptions {
 export class Heartbeat implements Component {
   readonly name = 'county-heartbeat';
   private timer: TimerHandle | null = null;
-  private running = false;
 
   constructor(private readonly o: HeartbeatOptions) {}
 
   async start(): Promise<void> {
-    this.running = true;
     await this.beat();
-    this.schedule();
+    this.timer = every(this.o.clock, this.o.everyMs, () => this.beat());
   }
 
   async stop(): Promise<void> {
-    this.running = false;
     this.timer?.cancel();
     this.timer = null;
   }
@@ -47,14 +44,5 @@ export class Heartbeat implements Component {
     } catch (err) {
       this.o.log.warn({ err }, 'could not enqueue a heartbeat; trying again at the next one');
     }
-  }
-
-  private schedule(): void {
-    this.timer = this.o.clock.setTimer(this.o.everyMs, () => {
-      if (!this.running) return;
-      void this.beat().finally(() => {
-        if (this.running) this.schedule();
-      });
-    });
   }
 }

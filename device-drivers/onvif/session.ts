@@ -306,12 +306,10 @@ export class CameraSession {
     }
   }
 
-  private forget(): Promise<void> {
-    return (
-      this.o.memory
-        ?.forget(this.o.device.id)
-        .catch((err: Error) => this.o.log.warn({ err: err.message }, 'could not record that the subscription was dropped')) ?? Promise.resolve()
-    );
+  private async forget(): Promise<void> {
+    await this.o.memory
+      ?.forget(this.o.device.id)
+      .catch((err: Error) => this.o.log.warn({ err: err.message }, 'could not record that the subscription was dropped'));
   }
 
   private async findEventsUrl(): Promise<string> {

@@ -25,6 +25,32 @@ export const systemClock: Clock = {
   },
 };
 
+/**
+ * Run `task` every `ms` on `clock`, the next round only once the previous one has settled (a slow round is never
+ * overlapped). `task` handles its own errors; a rejection is not retried sooner. Cancel to stop.
+ */
+export function every(clock: Clock, ms: number, task: () => Promise<unknown>): TimerHandle {
+  let stopped = false;
+  let timer: TimerHandle | null = null;
+  const schedule = () => {
+    timer = clock.setTimer(ms, () => {
+      if (stopped) return;
+      void task()
+        .catch(() => {})
+        .finally(() => {
+          if (!stopped) schedule();
+        });
+    });
+  };
+  schedule();
+  return {
+    cancel() {
+      stopped = true;
+      timer?.cancel();
+    },
+  };
+}
+
 interface FakeTimer {
   at: number;
   order: number;

@@ -211,7 +211,6 @@ export class GroupCommitWriter {
     let rows = 0;
     const plans: { p: Pending; plan: JobPlan<unknown> }[] = [];
     const riding: CommitRider[] = [];
-    let begun = false;
     try {
       if (sync !== this.sync) {
         await this.db.exec(`PRAGMA synchronous=${sync === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -239,7 +238,6 @@ export class GroupCommitWriter {
       const commit = marks.length
         ? `INSERT INTO meta (key, value) VALUES ${marks.join(',')} ON CONFLICT (key) DO UPDATE SET value = excluded.value; COMMIT`
         : 'COMMIT';
-      begun = true; // from here on a failure may leave the transaction open: ROLLBACK (a no-op otherwise)
       if (upkeep.length === 0 && plans.every(({ plan }) => !plan.statements?.length)) {
         // The usual commit, appends only: one round trip to the database thread. Each further await waited for the
         // main thread to come round (it is busy parsing the next messages), and the database sat idle meanwhile.
@@ -266,7 +264,8 @@ export class GroupCommitWriter {
         await this.db.exec(commit);
       }
     } catch (err) {
-      if (begun || plans.length > 0) await this.db.exec('ROLLBACK').catch(() => {});
+      // A failure may leave the transaction open; where none was begun, ROLLBACK is a refused no-op.
+      await this.db.exec('ROLLBACK').catch(() => {});
       this.counters = { ...this.persisted };
       this.opts.onCommit?.({ jobs: plans.length, rows, durationMs: performance.now() - started, sync, ok: false });
       if (deferFailure && plans.length > 1) return false;

@@ -39,6 +39,10 @@ const dev = (id: string): DeviceInfo => ({
   eventsEnabled: null,
 });
 
+/** The device-status component over a store, looking every 5 s (tests call `look()` themselves). */
+const statusReporter = (county: CountyStores, clock: FakeClock, health: () => DeviceHealth[], devices: () => DeviceInfo[], tellCounty: boolean) =>
+  new DeviceStatusReporter({ port: county.push, health: { health }, devices, clock, log: silentLog, everyMs: 5000, tellCounty });
+
 describe('device status (fake clock)', () => {
   it('reports changes as device.status, keeps transitions for uptime, and does not re-announce after a restart', async () => {
     const t = tempDir('shouwang-status-');
@@ -48,15 +52,13 @@ describe('device status (fake clock)', () => {
     const health = new Map<string, DeviceHealth>();
     const set = (id: string, reachable: boolean | null) => health.set(id, { deviceId: id, reachable, eventChannel: 'n/a', lastSeen: clock.now() });
     const reporter = () =>
-      new DeviceStatusReporter({
-        port: county.push,
-        health: { health: () => [...health.values()] },
-        devices: () => [dev('door-1'), dev('door-2')],
+      statusReporter(
+        county,
         clock,
-        log: silentLog,
-        everyMs: 5000,
-        tellCounty: true,
-      });
+        () => [...health.values()],
+        () => [dev('door-1'), dev('door-2')],
+        true,
+      );
     const statusEntries = async () =>
       (await store.outbox.next(1000)).filter((e) => e.type === 'device.status').map((e) => e.body as { deviceId: string; online: boolean });
 
@@ -105,15 +107,13 @@ describe('device status (fake clock)', () => {
     const { store, county } = await open(t.dir, clock);
     let devices = [dev('door-1')];
     const health = new Map<string, DeviceHealth>([['door-1', { deviceId: 'door-1', reachable: true, eventChannel: 'n/a', lastSeen: clock.now() }]]);
-    const r = new DeviceStatusReporter({
-      port: county.push,
-      health: { health: () => [...health.values()] },
-      devices: () => devices,
+    const r = statusReporter(
+      county,
       clock,
-      log: silentLog,
-      everyMs: 5000,
-      tellCounty: true,
-    });
+      () => [...health.values()],
+      () => devices,
+      true,
+    );
     await r.start();
     expect(await r.look()).toBe(1);
     devices = [dev('door-1'), dev('door-9')]; // the installer applied a config with a new door
@@ -171,15 +171,13 @@ describe('uptime: one record for the panel and the county', () => {
     const clock = new FakeClock();
     const { store, county } = await open(t.dir, clock);
     let health: DeviceHealth = { deviceId: 'cam-1', reachable: null, eventChannel: 'n/a', lastSeen: null };
-    const r = new DeviceStatusReporter({
-      port: county.push,
-      health: { health: () => [health] },
-      devices: () => [{ ...dev('cam-1'), kind: 'onvif_camera', eventsEnabled: true }],
+    const r = statusReporter(
+      county,
       clock,
-      log: silentLog,
-      everyMs: 5000,
-      tellCounty: false,
-    });
+      () => [health],
+      () => [{ ...dev('cam-1'), kind: 'onvif_camera', eventsEnabled: true }],
+      false,
+    );
     await r.start();
     const start = clock.now();
     // In service at first; its event channel lost 6..9 h; offline 12..15 h; the window ends at 24 h.
